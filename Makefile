@@ -1,0 +1,40 @@
+# Everything from a fresh clone on Debian: `make demo` and `make test` set themselves up.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed-stamp
+
+.PHONY: all venv test lint unit demo bench clean
+
+all: test
+
+# The venv, with the project and its dev tools; rebuilt when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@$(PY) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q python3-venv; \
+	  else echo "python3-venv is missing: sudo apt-get install python3-venv" >&2; exit 1; fi; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: venv
+	$(BIN)/python -m pytest
+
+test: lint unit
+
+demo: venv
+	$(BIN)/doorward demo
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis build *.egg-info
