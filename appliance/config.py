@@ -1,0 +1,213 @@
+"""The box's configuration: one TOML file, checked whole before anything uses it.
+
+A wrong key, type or pin stops with a message that names the key and says what is expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ENV_VAR = "DOORWARD_CONFIG"
+BcmPin = Annotated[int, Field(ge=0, le=27, description="a BCM GPIO number, 0-27")]
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; the message names the file, the key and what was expected."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DoorSection(_Section):
+    name: str = Field(min_length=1, max_length=80)
+    unlock_seconds: float = Field(5.0, gt=0, le=3600)
+    held_open_seconds: float = Field(30.0, gt=0, le=86400)
+    lock_type: Literal["fail_secure", "fail_safe"] = "fail_secure"
+    dps_debounce_seconds: float = Field(0.1, ge=0, le=5)
+    forced_open_grace_seconds: float = Field(1.0, ge=0, le=60)
+
+
+class GpioSection(_Section):
+    backend: Literal["pigpio", "gpiod", "mock"] = "pigpio"
+    outputs: Literal["pigpio", "lgpio", "rpigpio", "mock"] | None = None
+    chip: str = "/dev/gpiochip0"
+
+
+class ReaderSection(_Section):
+    d0: BcmPin
+    d1: BcmPin
+    frame_bits: int | None = Field(None, ge=4, le=128)
+    formats: list[str] | None = None
+    keypad: Literal["none", "4bit", "8bit", "hid26"] = "none"
+    min_card_bits: int = Field(26, ge=4, le=128)
+    glitch_us: int = Field(
+        0, ge=0, lt=20, description="pigpio glitch filter; below the 20 µs pulse"
+    )
+    watchdog_ms: int = Field(0, ge=0, le=60000)
+    pin_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    led_pin: BcmPin | None = None
+    led_active_low: bool = True
+    beeper_pin: BcmPin | None = None
+    beeper_active_low: bool = True
+
+    @field_validator("formats")
+    @classmethod
+    def _known_formats(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        from appliance.wiegand.formats import WiegandError, canonical_format
+
+        try:
+            return [canonical_format(name) for name in value]
+        except WiegandError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class StrikeSection(_Section):
+    pin: BcmPin
+    active_low: bool = True
+
+
+class InputSection(_Section):
+    pin: BcmPin
+    active_low: bool = True  # a contact that closes to ground, with the pull-up on
+    pull_up: bool = True
+
+
+class DpsSection(InputSection):
+    active_low: bool = False  # the usual closed-when-shut switch to ground reads high when open
+
+
+class RexSection(InputSection):
+    mode: Literal["unlock", "shunt"] = "unlock"
+
+
+class ClockSection(_Section):
+    unsynced_policy: Literal["deny_scheduled", "allow"] = "deny_scheduled"
+
+
+class Config(_Section):
+    """The whole file; sections other than [door], [reader] and [strike] have defaults."""
+
+    data_dir: Path = Path("/var/lib/doorward")
+    timezone: str | None = None
+    door: DoorSection
+    gpio: GpioSection = GpioSection()
+    reader: ReaderSection
+    strike: StrikeSection
+    dps: DpsSection | None = None
+    rex: RexSection | None = None
+    lockdown_button: InputSection | None = None
+    clock: ClockSection = ClockSection()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (e.g. America/Denver)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _pins_distinct(self) -> Self:
+        used: dict[int, str] = {}
+        for name, pin in self.pins().items():
+            if pin in used:
+                raise ValueError(f"GPIO {pin} is used twice: by {used[pin]} and by {name}")
+            used[pin] = name
+        return self
+
+    def pins(self) -> dict[str, int]:
+        """Every configured pin by its key, e.g. ``{"reader.d0": 14, ...}``."""
+        pins = {
+            "reader.d0": self.reader.d0,
+            "reader.d1": self.reader.d1,
+            "strike.pin": self.strike.pin,
+        }
+        for key, pin in (
+            ("reader.led_pin", self.reader.led_pin),
+            ("reader.beeper_pin", self.reader.beeper_pin),
+        ):
+            if pin is not None:
+                pins[key] = pin
+        for key, section in (
+            ("dps", self.dps),
+            ("rex", self.rex),
+            ("lockdown_button", self.lockdown_button),
+        ):
+            if section is not None:
+                pins[f"{key}.pin"] = section.pin
+        return pins
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        """The configured time zone, or None for the system's local time."""
+        return ZoneInfo(self.timezone) if self.timezone else None
+
+    @property
+    def db_path(self) -> Path:
+        """Where the SQLite database lives."""
+        return self.data_dir / "doorward.db"
+
+    @property
+    def outputs_backend(self) -> str:
+        """The gpiozero pin factory for outputs: as configured, or the reader back-end's match."""
+        return (
+            self.gpio.outputs
+            or {"pigpio": "pigpio", "gpiod": "lgpio", "mock": "mock"}[self.gpio.backend]
+        )
+
+
+def _describe(exc: ValidationError, path: Path | str) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling and section)"
+        elif err["type"] == "missing":
+            msg = "missing: this key is required"
+        lines.append(f"{path}: {key}: {msg.removeprefix('Value error, ')}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict[str, object], source: Path | str = "<config>") -> Config:
+    """Validate already-parsed TOML data."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Read and validate the config file at ``path`` (or $DOORWARD_CONFIG)."""
+    if path is None:
+        env = os.environ.get(ENV_VAR)
+        if not env:
+            raise ConfigError(f"no configuration: give --config PATH or set {ENV_VAR}")
+        path = env
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: permission denied") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    config = parse_config(data, path)
+    if not config.data_dir.is_absolute():  # relative to the file, not to wherever it is run from
+        config = config.model_copy(update={"data_dir": (path.parent / config.data_dir).resolve()})
+    return config
