@@ -1,0 +1,31 @@
+"""The card store: SQLite (WAL) through SQLAlchemy, schema versioned with Alembic.
+
+The only code that writes SQL. Times in the database are UTC microseconds.
+"""
+
+from appliance.store.errors import ImportRejected, StoreError
+from appliance.store.rows import (
+    UNSET,
+    CredentialRow,
+    EventRecord,
+    EventRow,
+    GroupRow,
+    HolderRow,
+    ScheduleWindow,
+    Snapshot,
+)
+from appliance.store.store import Store
+
+__all__ = [
+    "UNSET",
+    "CredentialRow",
+    "EventRecord",
+    "EventRow",
+    "GroupRow",
+    "HolderRow",
+    "ImportRejected",
+    "ScheduleWindow",
+    "Snapshot",
+    "Store",
+    "StoreError",
+]

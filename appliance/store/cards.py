@@ -1,0 +1,241 @@
+"""Credential writes: issue, change status, set a PIN. Credentials are never deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from appliance.core.model import Status
+from appliance.core.pins import hash_pin, validate_pin
+from appliance.store import validate as v
+from appliance.store.errors import StoreError
+from appliance.store.events import bump_rev, log_change
+from appliance.store.groups import group_id
+from appliance.store.holders import get_or_create_holder, holder_name
+from appliance.store.models import NO_FACILITY, Credential, Holder
+from appliance.store.rows import credential_text
+from appliance.wiegand.formats import Credential as Card
+
+SERIAL_MAX = 64
+REASON_MAX = 500
+CardSelector = tuple[str, int | None, int]
+
+
+def serial_text(value: object) -> str | None:
+    """A serial (the number printed on the fob), or None if empty."""
+    return v.text(value, "serial", max_len=SERIAL_MAX, required=False)
+
+
+def describe(s: Session, cred: Credential, *, with_card: bool = True) -> str:
+    """A credential, its holder and status in words, for conflict messages."""
+    holder = s.get(Holder, cred.holder_id)
+    serial = f", serial {cred.serial!r}" if cred.serial else ""
+    name = holder.name if holder is not None else "?"
+    text = credential_text(cred.format, cred.facility, cred.number) + " " if with_card else ""
+    return f"{text}(holder {name!r}{serial}, {cred.status})"
+
+
+def find_by_card(s: Session, card: Card) -> Credential | None:
+    """The stored credential with this format, facility and number, or None."""
+    return s.scalar(
+        select(Credential).where(
+            Credential.format == card.format,
+            func.coalesce(Credential.facility, NO_FACILITY)
+            == (NO_FACILITY if card.facility is None else card.facility),
+            Credential.number == card.number,
+        )
+    )
+
+
+def find_by_serial(s: Session, serial: str) -> Credential | None:
+    """The stored credential with this serial, or None."""
+    return s.scalar(select(Credential).where(Credential.serial == serial))
+
+
+def select_one(s: Session, serial: object, credential: CardSelector | None) -> Credential:
+    """The credential named by exactly one of serial or (format, facility, number)."""
+    if (serial is None) == (credential is None):
+        raise StoreError("name the credential by serial or by (format, facility, number), not both")
+    if serial is not None:
+        clean = serial_text(serial)
+        if clean is None:
+            raise StoreError("serial must not be empty")
+        found = find_by_serial(s, clean)
+        if found is None:
+            raise StoreError(f"no credential with serial {clean!r}")
+        return found
+    assert credential is not None
+    if not isinstance(credential, Sequence) or len(credential) != 3:
+        raise StoreError("credential must be (format, facility, number)")
+    card = v.card(*credential)
+    found = find_by_card(s, card)
+    if found is None:
+        raise StoreError(f"no credential {card} on record")
+    return found
+
+
+def check_new(s: Session, card: Card, serial: str | None) -> None:
+    """Refuse a credential or serial that is already on record, naming what it conflicts with."""
+    existing = find_by_card(s, card)
+    if existing is not None:
+        raise StoreError(
+            f"credential {card} is already on record {describe(s, existing, with_card=False)}"
+        )
+    if serial is not None:
+        other = find_by_serial(s, serial)
+        if other is not None:
+            raise StoreError(f"serial {serial!r} is already used by {describe(s, other)}")
+
+
+def add_credential(
+    s: Session,
+    now_us: int,
+    fmt: str,
+    facility: int | None,
+    number: int,
+    holder: str,
+    *,
+    serial: str | None,
+    group: str,
+    actor: str,
+    valid_from: datetime | float | None,
+    valid_until: datetime | float | None,
+    pin: str | None,
+    source: str,
+) -> int:
+    """Issue a credential to a holder (created by name if missing); returns its id."""
+    who = v.actor(actor)
+    card = v.card(fmt, facility, number)
+    name = holder_name(holder)
+    clean_serial = serial_text(serial)
+    start, end = v.validity(valid_from, valid_until)
+    pin_hash = _pin_hash(pin)
+    origin = v.source(source)
+    gid = group_id(s, group)
+    check_new(s, card, clean_serial)
+    person = get_or_create_holder(s, now_us, name)
+    rev = bump_rev(s)
+    cred = Credential(
+        format=card.format,
+        facility=card.facility,
+        number=card.number,
+        serial=clean_serial,
+        holder_id=person.id,
+        group_id=gid,
+        status=Status.ISSUED.value,
+        status_reason=None,
+        status_changed_at=now_us,
+        status_changed_by=who,
+        issued_at=now_us,
+        issued_by=who,
+        valid_from=start,
+        valid_until=end,
+        pin_hash=pin_hash,
+        source=origin,
+        rev=rev,
+        created_at=now_us,
+    )
+    s.add(cred)
+    s.flush()
+    detail: dict[str, Any] = {"group": group.strip(), "source": origin, "pin": pin is not None}
+    if start is not None or end is not None:
+        detail.update(valid_from_us=start, valid_until_us=end)
+    log_change(
+        s,
+        now_us,
+        actor=who,
+        action="add_credential",
+        credential=str(card),
+        holder=name,
+        serial=clean_serial,
+        detail=detail,
+    )
+    return cred.id
+
+
+def _pin_hash(pin: object) -> str | None:
+    if pin is None:
+        return None
+    if not isinstance(pin, str):
+        raise StoreError(f"a PIN must be text, not {type(pin).__name__}")
+    try:
+        return hash_pin(validate_pin(pin))
+    except ValueError as err:
+        raise StoreError(str(err)) from None
+
+
+def _holder_of(s: Session, cred: Credential) -> str | None:
+    holder = s.get(Holder, cred.holder_id)
+    return None if holder is None else holder.name
+
+
+def set_status(
+    s: Session,
+    now_us: int,
+    *,
+    serial: str | None,
+    credential: CardSelector | None,
+    status: Status | str,
+    reason: str | None,
+    actor: str,
+) -> int:
+    """Move a credential to ``status``; returns its id."""
+    who = v.actor(actor)
+    new = v.status(status)
+    why = v.text(reason, "reason", max_len=REASON_MAX, required=False, multiline=True)
+    cred = select_one(s, serial, credential)
+    was = cred.status
+    cred.status, cred.status_reason = new.value, why
+    cred.status_changed_at, cred.status_changed_by = now_us, who
+    if new is Status.RETURNED:
+        cred.returned_at, cred.returned_by = now_us, who
+    elif new is Status.ISSUED and was != Status.ISSUED.value:
+        cred.issued_at, cred.issued_by = now_us, who
+    cred.rev = bump_rev(s)
+    s.flush()
+    log_change(
+        s,
+        now_us,
+        actor=who,
+        action="set_status",
+        reason=why,
+        credential=credential_text(cred.format, cred.facility, cred.number),
+        holder=_holder_of(s, cred),
+        serial=cred.serial,
+        detail={"status": new.value, "was": was},
+    )
+    return cred.id
+
+
+def set_pin(
+    s: Session,
+    now_us: int,
+    *,
+    serial: str | None,
+    credential: CardSelector | None,
+    pin: str | None,
+    actor: str,
+) -> int:
+    """Set (or with None, clear) a credential's PIN; only its hash is stored. Returns its id."""
+    who = v.actor(actor)
+    pin_hash = _pin_hash(pin)
+    cred = select_one(s, serial, credential)
+    had = cred.pin_hash is not None
+    cred.pin_hash = pin_hash
+    cred.rev = bump_rev(s)
+    s.flush()
+    log_change(
+        s,
+        now_us,
+        actor=who,
+        action="set_pin" if pin is not None else "clear_pin",
+        credential=credential_text(cred.format, cred.facility, cred.number),
+        holder=_holder_of(s, cred),
+        serial=cred.serial,
+        detail={"had_pin": had},
+    )
+    return cred.id

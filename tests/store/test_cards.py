@@ -1,0 +1,259 @@
+"""Holders and credentials: issue, list, change status, PINs; bad input changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from appliance.core.model import Status, card_key
+from appliance.core.pins import verify_pin
+from appliance.store import UNSET, Store, StoreError
+
+from .conftest import T0, StepClock
+from .test_schema import _tables
+
+
+def test_add_list_and_revoke(store: Store, clock: StepClock) -> None:
+    cid = store.add_credential("h10301", 12, 3456, "Ann Lee", serial="F-001", actor="office")
+    [row] = store.list_credentials()
+    assert (row.id, row.credential, row.holder, row.serial, row.group) == (
+        cid,
+        "H10301:12:3456",
+        "Ann Lee",
+        "F-001",
+        "staff",
+    )
+    assert row.status is Status.ISSUED and row.issued_by == "office"
+    assert row.issued_at == datetime.fromtimestamp(T0, UTC) and row.issued_at.tzinfo is UTC
+    clock.advance(10)
+    revoked = store.set_status(serial="F-001", status=Status.REVOKED, reason="left", actor="ops")
+    assert revoked.status is Status.REVOKED and revoked.status_reason == "left"
+    assert revoked.status_changed_by == "ops"
+    assert revoked.status_changed_at == datetime.fromtimestamp(T0 + 10, UTC)
+    assert revoked.issued_at == row.issued_at
+    assert store.list_credentials(status="revoked") == [revoked]
+    assert store.list_credentials(status=Status.ISSUED) == []
+    event = store.query_events(limit=1)[0]
+    assert (event.kind, event.actor, event.reason, event.serial, event.holder) == (
+        "admin",
+        "ops",
+        "left",
+        "F-001",
+        "Ann Lee",
+    )
+    assert event.detail == {"action": "set_status", "status": "revoked", "was": "issued"}
+
+
+def test_status_by_credential_and_return_then_reissue(store: Store, clock: StepClock) -> None:
+    store.add_credential("H10302", None, 123456, "Bo", actor="a")
+    returned = store.set_status(
+        credential=("h10302", None, 123456), status="returned", reason=None, actor="b"
+    )
+    assert returned.returned_at == datetime.fromtimestamp(T0, UTC) and returned.returned_by == "b"
+    clock.advance(100)
+    again = store.set_status(
+        credential=("H10302", None, 123456), status="issued", reason="back", actor="c"
+    )
+    assert again.status is Status.ISSUED and again.issued_by == "c"
+    assert again.issued_at == datetime.fromtimestamp(T0 + 100, UTC)
+    assert again.returned_at == returned.returned_at  # the last return stays on record
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "by serial or by"),
+        ({"serial": "X", "credential": ("H10302", None, 1)}, "not both"),
+        ({"serial": "nope"}, "no credential with serial 'nope'"),
+        ({"credential": ("H10301", 1, 2)}, "no credential H10301:1:2 on record"),
+        ({"credential": ("H10301", 1)}, "format, facility, number"),
+        ({"credential": ("H10301", 999, 2)}, "out of range"),
+        ({"serial": "  "}, "must not be empty"),
+    ],
+)
+def test_set_status_selectors(store: Store, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(StoreError, match=message):
+        store.set_status(**kwargs, status="lost", reason=None, actor="a")  # type: ignore[arg-type]
+
+
+def test_unknown_status_refused(store: Store) -> None:
+    store.add_credential("H10302", None, 5, "Bo", serial="S", actor="a")
+    with pytest.raises(StoreError, match="unknown status 'gone'"):
+        store.set_status(serial="S", status="gone", reason=None, actor="a")
+
+
+def test_holder_created_once_and_reused(store: Store) -> None:
+    store.add_credential("H10302", None, 1, "Ann", actor="a")
+    store.add_credential("H10302", None, 2, " Ann ", actor="a")
+    [holder] = store.list_holders()
+    assert (holder.name, holder.credentials) == ("Ann", 2)
+
+
+def test_duplicate_credential_and_serial_change_nothing(store: Store, db_path: Path) -> None:
+    store.add_credential("H10301", 1, 100, "Ann", serial="S-1", actor="a")
+    store.add_credential("H10302", None, 100, "Ann", actor="a")
+    before = _tables(db_path)
+    with pytest.raises(StoreError, match=r"H10301:1:100 is already on record \(holder 'Ann'"):
+        store.add_credential("H10301", 1, 100, "Newcomer", serial="S-2", actor="a")
+    with pytest.raises(StoreError, match="serial 'S-1' is already used by H10301:1:100"):
+        store.add_credential("H10301", 1, 101, "Newcomer", serial="S-1", actor="a")
+    # A NULL facility is a value like any other for uniqueness.
+    with pytest.raises(StoreError, match="H10302:100 is already on record"):
+        store.add_credential("H10302", None, 100, "Newcomer", actor="a")
+    assert _tables(db_path) == before
+
+
+@pytest.mark.parametrize(
+    ("fmt", "facility", "number", "message"),
+    [
+        ("H9999", 1, 1, "unknown Wiegand format"),
+        ("H10301", 256, 1, "facility 256 is out of range"),
+        ("H10301", None, 1, "needs a facility"),
+        ("H10302", 3, 1, "has no facility"),
+        ("H10301", 1, -1, "out of range"),
+        ("RAW128", None, 2**63, "too large to store"),
+    ],
+)
+def test_bad_fields_refused(
+    store: Store, db_path: Path, fmt: str, facility: int | None, number: int, message: str
+) -> None:
+    before = _tables(db_path)
+    with pytest.raises(StoreError, match=message):
+        store.add_credential(fmt, facility, number, "Ann", actor="a")
+    assert _tables(db_path) == before
+
+
+def test_largest_storable_number(store: Store) -> None:
+    store.add_credential("RAW64", None, 2**63 - 1, "Ann", actor="a")
+    [(key, entry)] = store.load_cards()[0]
+    assert key == card_key("RAW64", None, 2**63 - 1) and entry.status is Status.ISSUED
+    assert store.get_credential(credential=("raw64", None, 2**63 - 1)) is not None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"holder": "  "}, "holder name must not be empty"),
+        ({"holder": "A\nB"}, "control character"),
+        ({"holder": "x" * 201}, "limit is 200"),
+        ({"group": "janitors"}, r"unknown group 'janitors' \(known: responders, staff\)"),
+        ({"actor": ""}, "actor must not be empty"),
+        ({"pin": "12"}, "4 to 12 digits"),
+        ({"pin": 1234}, "PIN must be text"),
+        ({"valid_from": datetime(2024, 1, 1)}, "no time zone"),
+        ({"valid_from": T0, "valid_until": T0}, "later than valid_from"),
+        ({"valid_until": float("nan")}, "finite"),
+        ({"source": "cloud"}, "unknown source"),
+        ({"serial": "s" * 65}, "serial is 65 characters"),
+    ],
+)
+def test_bad_input_refused(
+    store: Store, db_path: Path, kwargs: dict[str, object], message: str
+) -> None:
+    args: dict[str, object] = {"holder": "Ann", "actor": "a", **kwargs}
+    before = _tables(db_path)
+    with pytest.raises(StoreError, match=message):
+        store.add_credential("H10301", 1, 1, **args)  # type: ignore[arg-type]
+    assert _tables(db_path) == before
+
+
+def test_validity_and_pin_reach_the_card_entry(store: Store) -> None:
+    start = datetime(2024, 9, 1, 7, 30, tzinfo=timezone(timedelta(hours=-4)))
+    cid = store.add_credential(
+        "H10301",
+        7,
+        77,
+        "Sub Teacher",
+        group="responders",
+        valid_from=start,
+        valid_until=start.timestamp() + 3600.5,
+        pin="2468",
+        actor="a",
+    )
+    [(key, entry)] = store.load_cards()[0]
+    groups = {g.name: g.id for g in store.list_groups()}
+    assert key == card_key("H10301", 7, 77)
+    assert (entry.id, entry.status, entry.group_id) == (cid, Status.ISSUED, groups["responders"])
+    assert entry.valid_from == start.timestamp()
+    assert entry.valid_until == start.timestamp() + 3600.5
+    assert entry.pin_hash is not None and verify_pin("2468", entry.pin_hash)
+    row = store.get_credential(credential=("H10301", 7, 77))
+    assert row is not None and row.has_pin and row.valid_from == start
+    assert row.valid_from is not None and row.valid_from.tzinfo is UTC
+
+
+def test_set_and_clear_pin(store: Store) -> None:
+    store.add_credential("H10301", 1, 2, "Ann", serial="P", actor="a")
+    assert store.set_pin(serial="P", pin="123456", actor="a").has_pin
+    [(_, entry)] = store.load_cards()[0]
+    assert entry.pin_hash is not None and verify_pin("123456", entry.pin_hash)
+    assert "123456" not in entry.pin_hash
+    assert not store.set_pin(serial="P", pin=None, actor="a").has_pin
+    with pytest.raises(StoreError, match="4 to 12 digits"):
+        store.set_pin(serial="P", pin="12ab", actor="a")
+    actions = [e.detail["action"] for e in store.query_events(limit=2) if e.detail]
+    assert actions == ["clear_pin", "set_pin"]
+
+
+def test_list_search_count_and_paging(store: Store) -> None:
+    store.add_holder("Officer Diaz", agency="County Sheriff", actor="a")
+    store.add_credential(
+        "H10301", 10, 500, "Officer Diaz", serial="PD-9", group="responders", actor="a"
+    )
+    store.add_credential("H10301", 10, 501, "Ann Lee", serial="T-1", actor="a")
+    store.add_credential("H10302", None, 777, "Bo 100%", actor="a")
+
+    def found(**kw: object) -> list[str]:
+        return [r.credential for r in store.list_credentials(**kw)]  # type: ignore[arg-type]
+
+    assert found(search="sheriff") == ["H10301:10:500"]
+    assert found(search="diaz") == ["H10301:10:500"]
+    assert found(search="pd-9") == ["H10301:10:500"]
+    assert found(search="777") == ["H10302:777"]
+    assert found(search="h10301:10:501") == ["H10301:10:501"]
+    assert found(search="100%") == ["H10302:777"]
+    assert found(search="%") == ["H10302:777"]  # LIKE wildcards are literal
+    assert found(holder="Ann Lee") == ["H10301:10:501"]
+    assert found(limit=2) == ["H10302:777", "H10301:10:501"]
+    assert found(limit=2, offset=2) == ["H10301:10:500"]
+    assert store.count_credentials() == 3
+    assert store.count_credentials(search="10") == 1  # "Bo 100%": digits match whole numbers only
+    assert store.list_credentials()[2].agency == "County Sheriff"
+    with pytest.raises(StoreError, match="limit"):
+        store.list_credentials(limit=0)
+    with pytest.raises(StoreError, match="offset"):
+        store.list_credentials(offset=-1)
+
+
+def test_card_details(store: Store) -> None:
+    cid = store.add_credential("H10301", 1, 1, "Ann", serial="S9", actor="a")
+    assert store.card_details(cid) == ("Ann", "S9")
+    assert store.card_details(cid + 1000) == (None, None)
+
+
+def test_get_credential_missing_is_none(store: Store) -> None:
+    assert store.get_credential(serial="nothing") is None
+    with pytest.raises(StoreError, match="not both"):
+        store.get_credential()
+
+
+def test_add_and_update_holder(store: Store) -> None:
+    store.add_holder("Ann", agency="District", badge="B1", actor="a")
+    with pytest.raises(StoreError, match="holder 'Ann' already exists"):
+        store.add_holder("Ann", actor="a")
+    rev = store.current_rev()
+    store.update_holder("Ann", new_name="Ann Lee", badge=None, contact="x101", actor="b")
+    [h] = store.list_holders()
+    assert (h.name, h.agency, h.badge, h.contact) == ("Ann Lee", "District", None, "x101")
+    assert store.current_rev() == rev + 1
+    event = store.query_events(limit=1)[0]
+    assert event.detail is not None and event.detail["name"] == {"from": "Ann", "to": "Ann Lee"}
+    store.update_holder("Ann Lee", agency=UNSET, actor="b")  # nothing changes: no record
+    assert store.current_rev() == rev + 1
+    with pytest.raises(StoreError, match="no holder named 'Nobody'"):
+        store.update_holder("Nobody", notes="x", actor="b")
+    store.add_holder("Bo", actor="a")
+    with pytest.raises(StoreError, match="holder 'Bo' already exists"):
+        store.update_holder("Ann Lee", new_name="Bo", actor="b")
