@@ -82,8 +82,19 @@ class OutputPin:
             self._device.off()
 
     def close(self) -> None:
-        """Release the pin (it goes back to being an undriven input)."""
+        """Release the pin: it goes back to being an undriven input, unless ``hold`` was called."""
         self._device.close()
+
+    def hold(self) -> None:
+        """From now on, releasing this output leaves the pin driven at its level.
+
+        gpiozero turns a closed pin back into an input (also from ``__del__``). For the strike
+        relay that would let the line float, and an active-low relay on a pulled-down pin would
+        energise: after a stop the lock must stay as the controller left it.
+        """
+        pin = self._device.pin
+        if pin is not None:
+            pin.close = lambda: None  # shadows the pin class's close() on this instance only
 
 
 class InputPin:

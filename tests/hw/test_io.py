@@ -233,3 +233,19 @@ def test_rpigpio_missing_is_a_hardware_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "gpiozero.pins.rpigpio", None)
     with pytest.raises(HardwareError, match=r"RPi\.GPIO is not installed"):
         rpigpio_backend.make_pin_factory()
+
+
+def test_a_held_output_keeps_its_level_when_released() -> None:
+    from appliance.hw.mock_backend import make_pin_factory
+
+    factory = make_pin_factory()
+    strike = output_pin(factory, 26, active_high=False, initial_active=False)
+    strike.hold()
+    pin = factory.pin(26)
+    strike.close()
+    factory.close()
+    assert pin.function == "output" and pin.state is True  # still driven off (high)
+    other = output_pin(make_pin_factory(), 5, active_high=False, initial_active=False)
+    other_pin = other._device.pin
+    other.close()
+    assert other_pin.function == "input"  # without hold, gpiozero releases it

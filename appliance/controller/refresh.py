@@ -1,0 +1,113 @@
+"""Keeps the controller's in-memory view in step with the database, off the hot path.
+
+A thread notices a commit by any other process (``PRAGMA data_version``) within ``interval``
+seconds, reads only the credentials changed since the view's revision, and applies them; groups
+and the door's mode are replaced whole. If the database cannot be read the view stays as it was,
+the controller is told it is degraded, and it recovers by itself when the database is back.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+from collections.abc import Callable
+
+from appliance.core.decide import View
+from appliance.core.model import Mode
+from appliance.store import Store, StoreError
+
+LOG = logging.getLogger(__name__)
+
+
+class ViewRefresher:
+    """Loads the view once, then follows the database's changes in a thread of its own."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        on_mode: Callable[[Mode, str | None], None],
+        on_health: Callable[[bool, str | None], None],
+        interval: float = 0.1,
+    ) -> None:
+        self.store = store
+        self.view = View()
+        self.mode: Mode = Mode.NORMAL
+        self.mode_reason: str | None = None
+        self.healthy = True
+        self._on_mode = on_mode
+        self._on_health = on_health
+        self._interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._seen_version: int | None = None
+        self.refreshes = 0
+        self.refreshed = threading.Condition()
+
+    def load(self) -> None:
+        """The first, full load (the caller decides what to do if the database is unreadable)."""
+        self._refresh()
+
+    def start(self) -> None:
+        """Follow changes from now on."""
+        self._thread = threading.Thread(target=self._run, name="view-refresh", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Check for changes now (another process told us it changed something)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Stop following changes."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                version = self.store.data_version()
+                if version != self._seen_version or not self.healthy:
+                    self._refresh()
+                    self._seen_version = version
+            except StoreError as exc:
+                self._set_health(False, str(exc))
+            except Exception as exc:  # the door keeps deciding from memory whatever happens here
+                LOG.exception("view refresh failed")
+                self._set_health(False, f"{type(exc).__name__}: {exc}")
+
+    def _refresh(self) -> None:
+        snap = self.store.load_snapshot(self.view.rev)  # groups, cards, mode: one consistent read
+        first = self.refreshes == 0
+        self._set_health(True, None)
+        if not first and snap.rev == self.view.rev:
+            return  # a commit that changed nothing decisions use (e.g. an audit event)
+        cards = self.view.cards
+        for key, entry in snap.cards:
+            cards[key] = entry  # one key at a time: a read sees the old entry or the new one
+        self.view = View(cards, snap.groups, max(snap.rev, self.view.rev))
+        if first:
+            gc.freeze()  # millions of long-lived entries: keep them out of every full collection
+        if (snap.mode, snap.mode_reason) != (self.mode, self.mode_reason):
+            self.mode, self.mode_reason = snap.mode, snap.mode_reason
+            self._on_mode(snap.mode, snap.mode_reason)
+        with self.refreshed:
+            self.refreshes += 1
+            self.refreshed.notify_all()
+
+    def wait_refresh(self, after: int, timeout: float) -> bool:
+        """Wait until more than ``after`` refreshes have happened (for tests and tools)."""
+        with self.refreshed:
+            return self.refreshed.wait_for(lambda: self.refreshes > after, timeout)
+
+    def _set_health(self, healthy: bool, problem: str | None) -> None:
+        if healthy != self.healthy:
+            self.healthy = healthy
+            self._on_health(healthy, problem)
