@@ -1,1 +1,1 @@
-"""The onsite admin page (Flask): arrives with the admin-page issue; nothing here touches hardware."""
+"""The onsite admin page (Flask): comes with the admin-page issue; never touches hardware."""

@@ -1,0 +1,98 @@
+"""The ``doorward`` command: one entry point for installers, operators and the district's scripts.
+
+Bad input gets one line on stderr saying what was wrong, a non-zero exit, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from appliance import __version__
+from appliance.config import ConfigError
+from appliance.controller.control import ControlError
+from appliance.hw import HardwareError
+from appliance.store import StoreError
+from appliance.wiegand.formats import WiegandError
+
+EPILOG = """\
+examples:
+  doorward --config /etc/doorward.toml init
+  doorward --config /etc/doorward.toml card add --format H10301 --facility 12 --number 3456 \\
+           --holder "Officer Jane Ortiz" --serial CPD-0042 --group responders
+  doorward --config /etc/doorward.toml card revoke --serial CPD-0042 --reason "reported lost"
+  doorward --config /etc/doorward.toml lockdown on --reason "police request"
+  doorward --config /etc/doorward.toml events --follow
+  doorward demo                      the box on simulated hardware, with a seeded district
+
+The config file can also be given as $DOORWARD_CONFIG. Each command has its own --help.
+"""
+
+
+class UsageError(Exception):
+    """Bad input on the command line (exit status 2)."""
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    from appliance.cli import cards, demo, door, events
+
+    parser = argparse.ArgumentParser(
+        prog="doorward",
+        description="Doorward: the controller, card store and audit log of one school door.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config", metavar="PATH", help="the box's TOML config (default: $DOORWARD_CONFIG)"
+    )
+    parser.add_argument("--version", action="version", version=f"doorward {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    door.register(sub)
+    cards.register(sub)
+    events.register(sub)
+    demo.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (UsageError, ConfigError, WiegandError, ValueError) as exc:
+        _error(exc)
+        return 2
+    except (StoreError, ControlError, HardwareError, RuntimeError, OSError) as exc:
+        _error(exc)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _error(exc: BaseException) -> None:
+    for line in str(exc).splitlines() or [type(exc).__name__]:
+        print(f"doorward: error: {line}", file=sys.stderr)
+
+
+def config_path(args: argparse.Namespace) -> Path | None:
+    """The --config given, if any (else $DOORWARD_CONFIG is used)."""
+    return Path(args.config) if args.config else None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

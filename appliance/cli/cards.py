@@ -1,0 +1,266 @@
+"""Commands for fobs and badges, their holders and their groups."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from typing import Any
+
+from appliance.cli import UsageError
+from appliance.cli.common import actor, load, notify, open_store, positive_int
+from appliance.core.model import Status
+from appliance.store import ImportRejected, Store
+from appliance.wiegand.formats import credential_from_fields
+
+
+def _selector(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--serial", help="the fob's serial number")
+    p.add_argument("--format", help="the card format, with --number (and --facility)")
+    p.add_argument("--facility", type=positive_int)
+    p.add_argument("--number", type=positive_int)
+    p.add_argument("--reason", help="why (kept in the audit log)")
+
+
+def register(sub: Any) -> None:
+    """Add the card, holder and group commands to the parser."""
+    card = sub.add_parser("card", help="fobs and badges: add, revoke, list, import, export")
+    cs = card.add_subparsers(dest="card_command", metavar="ACTION", required=True)
+    p = cs.add_parser("add", help="issue a credential to a holder")
+    p.add_argument(
+        "--format", required=True, help="H10301, H10306, C1K35S, H10304, H10302, C1K48S, RAW<N>"
+    )
+    p.add_argument("--facility", type=positive_int, help="facility code (formats that have one)")
+    p.add_argument("--number", type=positive_int, required=True, help="card number")
+    p.add_argument("--holder", required=True, help="the holder's name (created if new)")
+    p.add_argument("--serial", help="the fob's serial number (unique)")
+    p.add_argument("--group", default="staff", help="access group (default: staff)")
+    p.add_argument("--valid-from", type=_when, help="ISO date/time it starts working")
+    p.add_argument("--valid-until", type=_when, help="ISO date/time it stops working")
+    p.add_argument("--pin", help="a PIN (4-12 digits) for groups that require card + PIN")
+    p.set_defaults(handler=cmd_card_add)
+    for name, status, text in (
+        ("revoke", Status.REVOKED, "revoke a credential (it stops working at once)"),
+        ("lost", Status.LOST, "mark a credential lost (it stops working at once)"),
+        ("stolen", Status.STOLEN, "mark a credential stolen (it stops working at once)"),
+        ("return", Status.RETURNED, "record a credential handed back (it stops working)"),
+        ("reissue", Status.ISSUED, "put a credential back in service"),
+    ):
+        p = cs.add_parser(name, help=text)
+        _selector(p)
+        p.set_defaults(handler=cmd_card_status, status=status)
+    p = cs.add_parser("list", help="list credentials")
+    p.add_argument("--status", choices=[s.value for s in Status])
+    p.add_argument("--holder", help="only this holder's")
+    p.add_argument("--search", help="match serial, holder or number")
+    p.add_argument("--limit", type=positive_int, default=100)
+    p.add_argument("--offset", type=positive_int, default=0)
+    p.set_defaults(handler=cmd_card_list)
+    p = cs.add_parser("import", help="import a CSV file: all rows or none")
+    p.add_argument("file", help="CSV with columns format, facility, number, holder, serial, group")
+    p.set_defaults(handler=cmd_card_import)
+    p = cs.add_parser("export", help="export all credentials as CSV (importable)")
+    p.add_argument("--output", "-o", help="file to write (default: standard output)")
+    p.set_defaults(handler=cmd_card_export)
+
+    holder = sub.add_parser("holder", help="the people who hold credentials")
+    hs = holder.add_subparsers(dest="holder_command", metavar="ACTION", required=True)
+    p = hs.add_parser("add", help="add a holder")
+    p.add_argument("name")
+    p.add_argument("--agency", help="e.g. Casper Police Department")
+    p.add_argument("--badge", help="badge or employee number")
+    p.add_argument("--contact", help="phone or e-mail")
+    p.set_defaults(handler=cmd_holder_add)
+    p = hs.add_parser("list", help="list holders")
+    p.set_defaults(handler=cmd_holder_list)
+
+    group = sub.add_parser("group", help="access groups: which doors, when, lockdown immunity")
+    gs = group.add_subparsers(dest="group_command", metavar="ACTION", required=True)
+    p = gs.add_parser("add", help="add a group")
+    p.add_argument("name")
+    p.add_argument(
+        "--door", action="append", dest="doors", help="a door it opens (repeat; default: all)"
+    )
+    p.add_argument(
+        "--window",
+        action="append",
+        dest="windows",
+        metavar="DAYS,HH:MM-HH:MM",
+        help="a weekly window, e.g. mon-fri,07:00-17:30 (repeat; default: at all times)",
+    )
+    p.add_argument(
+        "--holiday",
+        action="append",
+        dest="holidays",
+        metavar="YYYY-MM-DD",
+        default=[],
+        help="a date it does not open (repeat)",
+    )
+    p.add_argument(
+        "--lockdown-immune", action="store_true", help="opens during lockdown (responders)"
+    )
+    p.add_argument("--pin-required", action="store_true", help="card + PIN")
+    p.set_defaults(handler=cmd_group_add)
+    p = gs.add_parser("list", help="list groups")
+    p.set_defaults(handler=cmd_group_list)
+
+
+def _when(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO date/time (e.g. 2027-06-30T17:00)"
+        ) from None
+    return value if value.tzinfo else value.astimezone()
+
+
+def cmd_card_add(args: argparse.Namespace) -> int:
+    config = load(args)
+    cred = credential_from_fields(args.format, args.facility, args.number)
+    with open_store(config) as store:
+        store.add_credential(
+            cred.format,
+            cred.facility,
+            cred.number,
+            args.holder,
+            serial=args.serial,
+            group=args.group,
+            actor=actor(),
+            valid_from=args.valid_from,
+            valid_until=args.valid_until,
+            pin=args.pin,
+        )
+    notify(config)
+    print(f"added {cred} for {args.holder}" + (f" (serial {args.serial})" if args.serial else ""))
+    return 0
+
+
+def cmd_card_status(args: argparse.Namespace) -> int:
+    config = load(args)
+    if (args.serial is None) == (args.format is None):
+        raise UsageError("give either --serial S or --format F --number N [--facility N]")
+    selector = None
+    if args.format is not None:
+        if args.number is None:
+            raise UsageError("--format needs --number")
+        cred = credential_from_fields(args.format, args.facility, args.number)
+        selector = (cred.format, cred.facility, cred.number)
+    with open_store(config) as store:
+        row = store.set_status(
+            serial=args.serial,
+            credential=selector,
+            status=args.status,
+            reason=args.reason,
+            actor=actor(),
+        )
+    notify(config)
+    print(f"{row.credential} ({row.holder or 'no holder'}): {row.status}")
+    return 0
+
+
+def cmd_card_list(args: argparse.Namespace) -> int:
+    config = load(args)
+    with open_store(config) as store:
+        rows = store.list_credentials(
+            status=Status(args.status) if args.status else None,
+            holder=args.holder,
+            search=args.search,
+            limit=args.limit,
+            offset=args.offset,
+        )
+    print(f"{'CREDENTIAL':<24} {'SERIAL':<14} {'STATUS':<9} {'GROUP':<12} HOLDER")
+    for r in rows:
+        print(
+            f"{r.credential:<24} {r.serial or '-':<14} {r.status:<9} "
+            f"{r.group or '-':<12} {r.holder or '-'}"
+        )
+    return 0
+
+
+def cmd_card_import(args: argparse.Namespace) -> int:
+    config = load(args)
+    with open_store(config) as store:
+        try:
+            count = store.import_csv(args.file, actor=actor())
+        except ImportRejected as exc:
+            for line, reason in exc.errors:
+                print(f"{args.file}:{line}: {reason}", file=sys.stderr)
+            print(
+                f"doorward: error: {len(exc.errors)} rejected row(s): nothing imported",
+                file=sys.stderr,
+            )
+            return 2
+    notify(config)
+    print(f"imported {count} credential(s) from {args.file}")
+    return 0
+
+
+def cmd_card_export(args: argparse.Namespace) -> int:
+    config = load(args)
+    with open_store(config) as store:
+        if args.output:
+            with open(args.output, "w", newline="", encoding="utf-8") as out:
+                store.export_csv(out)
+        else:
+            store.export_csv(sys.stdout)
+    return 0
+
+
+def cmd_holder_add(args: argparse.Namespace) -> int:
+    config = load(args)
+    with open_store(config) as store:
+        store.add_holder(
+            args.name, agency=args.agency, badge=args.badge, contact=args.contact, actor=actor()
+        )
+    print(f"added holder {args.name}")
+    return 0
+
+
+def cmd_holder_list(args: argparse.Namespace) -> int:
+    config = load(args)
+    with open_store(config) as store:
+        for h in store.list_holders():
+            print(f"{h.name:<32} {h.agency or '-':<32} {h.badge or '-'}")
+    return 0
+
+
+def cmd_group_add(args: argparse.Namespace) -> int:
+    config = load(args)
+    schedule = [_window(w) for w in args.windows] if args.windows else None
+    with open_store(config) as store:
+        store.add_group(
+            args.name,
+            doors=args.doors,
+            always=schedule is None,
+            schedule=schedule,
+            holidays=args.holidays,
+            lockdown_immune=args.lockdown_immune,
+            pin_required=args.pin_required,
+            actor=actor(),
+        )
+    notify(config)
+    print(f"added group {args.name}")
+    return 0
+
+
+def _window(text: str) -> dict[str, str]:
+    days, sep, times = text.rpartition(",")
+    start, dash, end = times.partition("-")
+    if not sep or not dash:
+        raise UsageError(f"--window {text!r}: expected DAYS,HH:MM-HH:MM, e.g. mon-fri,07:00-17:30")
+    return {"days": days, "start": start, "end": end}
+
+
+def cmd_group_list(args: argparse.Namespace) -> int:
+    config = load(args)
+    with open_store(config) as store:
+        for g in store.list_groups():
+            doors = "all doors" if g.all_doors else ", ".join(g.doors)
+            when = "at all times" if g.always else f"{len(g.schedule)} window(s)"
+            immune = "  LOCKDOWN-IMMUNE" if g.lockdown_immune else ""
+            print(f"{g.name:<16} {doors:<30} {when}{immune}")
+    return 0
+
+
+__all__ = ["Store", "register"]

@@ -1,0 +1,79 @@
+"""``doorward events``: the audit log, as a table or JSON lines, optionally followed live."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from appliance.cli.common import load, open_store, positive_int
+from appliance.store import EventRow
+
+
+def register(sub: Any) -> None:
+    """Add the events command to the parser."""
+    p = sub.add_parser("events", help="the audit log: reads, door events, alarms, changes")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
+    p.add_argument(
+        "--limit", type=positive_int, default=20, help="how many recent events (default 20)"
+    )
+    p.add_argument("--kind", action="append", dest="kinds", help="only this kind (repeat)")
+    p.add_argument("--serial", help="only this fob's events")
+    p.set_defaults(handler=cmd_events)
+
+
+def event_json(event: EventRow) -> dict[str, Any]:
+    """An event as the contract's JSON object (time in ISO 8601 with the local offset)."""
+    return {
+        "id": event.id,
+        "time": event.ts.astimezone().isoformat(),
+        "kind": event.kind,
+        "reason": event.reason,
+        "credential": event.credential,
+        "holder": event.holder,
+        "serial": event.serial,
+        "door": event.door,
+        "actor": event.actor,
+        "detail": dict(event.detail) if event.detail else None,
+    }
+
+
+def event_line(event: EventRow) -> str:
+    """An event as one line for people."""
+    when = event.ts.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    who = " ".join(
+        x for x in (event.credential, event.holder, event.serial and f"[{event.serial}]") if x
+    )
+    by = f" by {event.actor}" if event.actor else ""
+    return f"{when}  {event.kind:<13} {event.reason or '':<28} {who}{by}".rstrip()
+
+
+def _print(events: Sequence[EventRow], as_json: bool) -> None:
+    for event in events:
+        print(json.dumps(event_json(event)) if as_json else event_line(event), flush=True)
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    config = load(args)
+    with open_store(config) as store:
+        recent = store.query_events(limit=args.limit, kinds=args.kinds, serial=args.serial)
+        recent = list(reversed(recent))  # oldest first, like a log
+        _print(recent, args.json)
+        last = recent[-1].id if recent else _newest_id(store)
+        while args.follow:
+            time.sleep(0.2)
+            new = store.query_events(
+                after_id=last, kinds=args.kinds, serial=args.serial, newest_first=False, limit=1000
+            )
+            if new:
+                _print(new, args.json)
+                last = new[-1].id
+    return 0
+
+
+def _newest_id(store: Any) -> int:
+    newest = store.query_events(limit=1)
+    return newest[0].id if newest else 0
