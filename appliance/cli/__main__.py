@@ -1,0 +1,5 @@
+"""``python -m appliance.cli``: the same as the ``doorward`` command."""
+
+from appliance.cli import main
+
+raise SystemExit(main())
