@@ -14,10 +14,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from alembic.util.exc import CommandError as AlembicError
-
 from appliance.core.model import CardEntry, GroupPolicy, Mode, Status
-from appliance.store import cards, csvio, events, groups, holders, migrate, queries
+from appliance.store import cards, csvio, events, groups, holders, queries
 from appliance.store import validate as v
 from appliance.store.db import DB_NAME, DEFAULT_BUSY_TIMEOUT_MS, Database, prepare_data_dir
 from appliance.store.errors import StoreError
@@ -80,6 +78,10 @@ class Store(StoreReads):
         name = v.required_text(door_name, "door name", max_len=100)
         who = v.actor(actor)
         with self._db.migrating("initialising the database") as s:
+            from alembic.util.exc import CommandError as AlembicError  # slow to import: only here
+
+            from appliance.store import migrate
+
             try:
                 migrate.upgrade(s.connection())
             except AlembicError as err:
@@ -90,6 +92,8 @@ class Store(StoreReads):
     def schema_is_current(self) -> bool:
         """True if the database is at the newest migration this code ships."""
         with self._db.read("checking the schema") as s:
+            from appliance.store import migrate
+
             return migrate.current_revisions(s.connection()) == migrate.head_revisions()
 
     def data_version(self) -> int:

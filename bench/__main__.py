@@ -1,0 +1,106 @@
+"""``make bench``: every benchmark, printed as one table and written to bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from appliance import __version__
+
+RESULTS = Path(__file__).parent / "RESULTS.md"
+
+
+def _f(value: Any, digits: int = 2) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def decision_rows() -> list[str]:
+    from bench import decision
+
+    rows = [
+        "| credentials | view load (s) | decide p50 (µs) | decide p99 (µs) "
+        "| controller RSS (MiB) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for r in decision.run():
+        rows.append(
+            f"| {r['cards']:,} | {_f(r['load_s'])} | {_f(r['p50_us'])} | {_f(r['p99_us'])} "
+            f"| {_f(r['rss_mib'], 0)} |"
+        )
+    return rows
+
+
+def latency_rows() -> list[str]:
+    from bench import latency
+
+    rows = [
+        "| reader | frame_bits | edge→relay p50 (ms) | p99 (ms) | during 100k import p50 (ms) "
+        "| p99 (ms) | reads during import | edge→credential p99 (ms) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in latency.run():
+        if "split" in r:
+            rows.append(
+                f"| {_f(r['interval_ms'], 0)} ms | – | {_f(r['p50_ms'])} | {_f(r['p99_ms'])} "
+                f"| – | – | {r['reads']} whole, {r['split']} split | – |"
+            )
+            continue
+        rows.append(
+            f"| {_f(r['interval_ms'], 0)} ms | {r['frame_bits'] or 'adaptive gap'} "
+            f"| {_f(r['p50_ms'])} | {_f(r['p99_ms'])} | {_f(r['import_p50_ms'])} "
+            f"| {_f(r['import_p99_ms'])} | {r['import_reads']} | {_f(r['frame_p99_ms'])} |"
+        )
+    return rows
+
+
+def revoke_rows() -> list[str]:
+    from bench import revoke
+
+    r = revoke.run()
+    return [
+        "| revocation (`doorward card lost`) | committed → next read denied p50 (ms) | p99 (ms) "
+        "| CLI command p50 (s) |",
+        "|---|---:|---:|---:|",
+        f"| {r['rounds']} rounds | {_f(r['p50_ms'])} | {_f(r['p99_ms'])} | {_f(r['cli_p50_s'])} |",
+    ]
+
+
+SECTIONS: dict[str, tuple[str, Callable[[], list[str]]]] = {
+    "decision": ("Decision time and memory", decision_rows),
+    "latency": (
+        "Last Wiegand edge → strike relay (pigpiod emulator, real pigpio client)",
+        latency_rows,
+    ),
+    "revoke": ("Revocation → denial", revoke_rows),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument("sections", nargs="*", choices=[*SECTIONS, []], help="default: all")
+    args = parser.parse_args()
+    chosen = args.sections or list(SECTIONS)
+    out = [
+        "# Benchmark results",
+        "",
+        f"doorward {__version__}, {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores ({platform.machine()}). Made by `make bench`.",
+    ]
+    for name in chosen:
+        title, fn = SECTIONS[name]
+        started = time.monotonic()
+        rows = fn()
+        out += ["", f"## {title}", "", *rows, "", f"({time.monotonic() - started:.0f} s)"]
+        print("\n".join(["", f"## {title}", "", *rows]), flush=True)
+    if set(chosen) == set(SECTIONS):
+        RESULTS.write_text("\n".join(out) + "\n")
+        print(f"\nwritten to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

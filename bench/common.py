@@ -1,0 +1,92 @@
+"""What the benchmarks share: boxes on disk, a controller process on the emulator, percentiles."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from appliance.controller.stats import percentile
+from appliance.store import Store
+from tests.fakes.box import write_config
+from tests.fakes.pigpiod import PigpiodEmulator
+
+CACHE = Path(__file__).parent / ".cache"
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile, NaN for no values."""
+    result = percentile(values, q)
+    return float("nan") if result is None else result
+
+
+def rss_mib(pid: int | str = "self") -> float:
+    """Resident memory of a process in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cards_csv(count: int, facility: int = 1, start: int = 0, group: str = "staff") -> str:
+    """A CSV of ``count`` distinct H10301/C1K48S credentials (C1K48S once H10301 runs out)."""
+    lines = ["format,facility,number,holder,serial,group"]
+    for i in range(start, start + count):
+        if i < 65536:
+            lines.append(f"H10301,{facility},{i},Holder {i},S{i},{group}")
+        else:
+            lines.append(f"C1K48S,{i >> 23},{i & 0x7FFFFF},Holder {i},S{i},{group}")
+    return "\n".join(lines) + "\n"
+
+
+def box(
+    path: Path, *, backend: str = "pigpio", reader_extra: str = "", unlock: float = 0.001
+) -> Path:
+    """A fresh box directory with a config and an initialised database; returns the config."""
+    path.mkdir(parents=True, exist_ok=True)
+    config = write_config(path, backend=backend, reader_extra=reader_extra, unlock=unlock)
+    with Store.for_data_dir(path / "data") as store:
+        store.init("Front entrance")
+    return config
+
+
+@contextmanager
+def controller_process(config: Path, emu: PigpiodEmulator) -> Iterator[subprocess.Popen[str]]:
+    """``doorward run`` as its own process against the emulator, until the block ends."""
+    env = {**os.environ, "PIGPIO_ADDR": emu.host, "PIGPIO_PORT": str(emu.port)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", "--config", str(config), "run"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    ready = threading.Event()
+
+    def watch() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "running on the" in line:
+                ready.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        if not ready.wait(120):
+            raise RuntimeError("the controller did not start")
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def doorward(config: Path, *args: str) -> subprocess.Popen[str]:
+    """Start a ``doorward`` CLI command as another process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", "--config", str(config), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
