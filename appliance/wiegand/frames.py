@@ -28,7 +28,7 @@ class Frame:
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """A wiring fault: ``kind`` is "overlap" (both lines low at once) or "stuck" (a line held low)."""
+    """A wiring fault: ``kind`` is "overlap" (both lines low at once) or "stuck" (held low)."""
 
     kind: str
     detail: str
@@ -49,7 +49,7 @@ class FrameTiming:
 
 
 class _Unwrapper:
-    """Extends a wrapping tick (pigpio's 32-bit µs) to a monotonic count; tolerates small steps back."""
+    """Extends a wrapping tick (pigpio's 32-bit µs) to a monotonic count; allows steps back."""
 
     def __init__(self, wrap: int | None) -> None:
         self.wrap = wrap
@@ -71,7 +71,7 @@ class _Unwrapper:
 
 
 class FrameAssembler:
-    """Turns edges into frames and faults; call ``feed`` per edge and ``poll`` when a deadline passes."""
+    """Turns edges into frames and faults: ``feed`` each edge, ``poll`` when a deadline passes."""
 
     def __init__(
         self,
@@ -89,6 +89,10 @@ class FrameAssembler:
         ):
             raise ValueError(f"frame_bits must be an integer from 1 to {limit}, got {frame_bits!r}")
         self.frame_bits = frame_bits
+        if tick_wrap is not None and (
+            isinstance(tick_wrap, bool) or not isinstance(tick_wrap, int) or tick_wrap <= 0
+        ):
+            raise ValueError(f"tick_wrap must be a positive integer or None, got {tick_wrap!r}")
         self.noise_pulses = 0
         self._unwrap = _Unwrapper(tick_wrap)
         self._low_since: list[int | None] = [None, None]
@@ -160,6 +164,10 @@ class FrameAssembler:
     def poll(self, now_us: int) -> list[Frame | Fault]:
         """Return what has completed by ``now_us`` (a gap that ended a frame, a line now stuck)."""
         return self._expire(self._unwrap(now_us))
+
+    def unwrap(self, t_us: int) -> int:
+        """``t_us`` on this assembler's unwrapped clock, the clock of its frames and faults."""
+        return self._unwrap(t_us)
 
     def deadline_in(self, now_us: int) -> int | None:
         """Microseconds from ``now_us`` until ``poll`` may have something to return, or None."""

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from appliance.wiegand.edges import Edge
-from appliance.wiegand.formats import Credential, WiegandError, decode
+from appliance.wiegand.formats import Credential, WiegandError, canonical_format, decode
 from appliance.wiegand.frames import Fault, Frame, FrameAssembler, FrameTiming
 from appliance.wiegand.keypad import KeypadMode, PinBuffer, PinEntry, hid26_pin, keys_from_frame
 
@@ -36,7 +36,7 @@ class KeyPress:
 
 @dataclass(frozen=True, slots=True)
 class PinEntered:
-    """A PIN typed on the keypad, ended by ``#`` or a timeout."""
+    """A PIN typed on the keypad, ended by ``#`` (``end_us``: that key's last edge) or a timeout."""
 
     pin: str
     ended_by: str
@@ -77,11 +77,26 @@ class ReaderHealth:
     long_frames: int = 0
     keypad_errors: int = 0
     wiring_faults: int = 0
+    internal_errors: int = 0  # a bug in decoding: the frame is lost, the reader carries on
     last_fault: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The counters as plain data."""
         return asdict(self)
+
+
+def _checked_formats(formats: Iterable[str] | None) -> tuple[str, ...] | None:
+    """The site's format names, refused at once if one is unknown (not at every frame)."""
+    if formats is None:
+        return None
+    if isinstance(formats, str):
+        raise ValueError(
+            f"formats must be a collection of format names, not the string {formats!r}"
+        )
+    names = tuple(formats)
+    for name in names:
+        canonical_format(name)  # raises WiegandError (a ValueError) naming the bad one
+    return names
 
 
 class WiegandReader:
@@ -98,13 +113,17 @@ class WiegandReader:
         pin_timeout_us: int = 5_000_000,
         timing: FrameTiming | None = None,
     ) -> None:
-        self.formats = None if formats is None else tuple(formats)
-        self.keypad = keypad
-        self.min_card_bits = min_card_bits
         self.assembler = FrameAssembler(frame_bits=frame_bits, tick_wrap=tick_wrap, timing=timing)
+        self.formats = _checked_formats(formats)
+        self.keypad = KeypadMode(keypad)
+        max_bits = self.assembler.timing.max_bits
+        if isinstance(min_card_bits, bool) or not isinstance(min_card_bits, int):
+            raise ValueError(f"min_card_bits must be an integer, got {min_card_bits!r}")
+        if not 1 <= min_card_bits <= max_bits:
+            raise ValueError(f"min_card_bits must be from 1 to {max_bits}, got {min_card_bits}")
+        self.min_card_bits = min_card_bits
         self.pins = PinBuffer(timeout_us=pin_timeout_us)
         self.health = ReaderHealth()
-        self._now = 0
 
     def set_levels(self, levels: tuple[int, int], now_us: int) -> None:
         """The lines' levels at start: a line already low is watched for being stuck."""
@@ -113,33 +132,33 @@ class WiegandReader:
     def feed(self, edge: Edge) -> list[ReaderEvent]:
         """Process one edge; return the events it completes."""
         try:
-            self._now = edge.t_us
             return self._handle(self.assembler.feed(edge))
         except Exception as exc:  # a bug must cost one frame, not the reader
             LOG.exception("reader failed on edge %s", edge)
-            return [Rejected("internal", f"{type(exc).__name__}: {exc}", "")]
+            return [self._internal(exc)]
         finally:
             self.health.noise_pulses = self.assembler.noise_pulses
 
     def poll(self, now_us: int) -> list[ReaderEvent]:
-        """Return what has completed by ``now_us`` (a frame ended by its gap, a stuck line, a PIN)."""
+        """Return what has completed by ``now_us`` (a gap ending a frame, a stuck line, a PIN)."""
         try:
-            self._now = now_us
+            # PIN times are frame times: on the assembler's clock, unwrapped past the tick's wrap.
+            now = self.assembler.unwrap(now_us)
             events = self._handle(self.assembler.poll(now_us))
-            entry = self.pins.poll(now_us)
+            entry = self.pins.poll(now)
             if entry is not None:
-                events.append(self._pin(entry))
+                events.append(self._pin(entry, now))
             return events
         except Exception as exc:
             LOG.exception("reader failed polling at %s", now_us)
-            return [Rejected("internal", f"{type(exc).__name__}: {exc}", "")]
+            return [self._internal(exc)]
 
     def deadline_in(self, now_us: int) -> int | None:
         """Microseconds until ``poll`` may return something, or None if nothing is pending."""
         times = [self.assembler.deadline_in(now_us)]
         pin_deadline = self.pins.deadline()
         if pin_deadline is not None:
-            times.append(max(0, pin_deadline - now_us))
+            times.append(max(0, pin_deadline - self.assembler.unwrap(now_us)))
         pending = [t for t in times if t is not None]
         return min(pending) if pending else None
 
@@ -193,12 +212,16 @@ class WiegandReader:
             events.append(KeyPress(key, end_us))
             entry = self.pins.press(key, end_us)
             if entry is not None:
-                events.append(self._pin(entry))
+                events.append(self._pin(entry, end_us))
         return events
 
-    def _pin(self, entry: PinEntry) -> PinEntered:
+    def _pin(self, entry: PinEntry, end_us: int) -> PinEntered:
         self.health.pins += 1
-        return PinEntered(entry.pin, entry.ended_by, self._now)
+        return PinEntered(entry.pin, entry.ended_by, end_us)
+
+    def _internal(self, exc: Exception) -> Rejected:
+        self.health.internal_errors += 1
+        return Rejected("internal", f"{type(exc).__name__}: {exc}", "")
 
     def _reject(self, reason: str, detail: str, bits: str) -> Rejected:
         LOG.info("reader rejected a frame (%s): %s", reason, detail)

@@ -118,7 +118,7 @@ def test_field_positions_match_reference(fmt: str) -> None:
         assert fbits[num_range[0] - 1 : num_range[1]] == "0" * spec.number_bits
 
 
-@settings(max_examples=300, derandomize=True)
+@settings(max_examples=300)
 @given(fmt_and_fields)
 def test_round_trip_every_format(case: tuple[str, tuple[int | None, int]]) -> None:
     fmt, (facility, number) = case
@@ -130,7 +130,7 @@ def test_round_trip_every_format(case: tuple[str, tuple[int | None, int]]) -> No
     assert credential_from_fields(fmt, facility, number).bits == bits
 
 
-@settings(max_examples=100, derandomize=True)
+@settings(max_examples=100)
 @given(fmt_and_fields)
 def test_every_single_bit_flip_is_rejected(case: tuple[str, tuple[int | None, int]]) -> None:
     # Every bit of every named format is covered by at least one parity check (the C1K
@@ -191,7 +191,7 @@ def test_two_bit_flips_match_reference_and_never_yield_the_same_card(fmt: str) -
                 assert decode(corrupted, only(fmt)) != original
 
 
-@settings(max_examples=500, derandomize=True)
+@settings(max_examples=500)
 @given(st.integers(1, MAX_RAW_BITS).flatmap(lambda n: st.text("01", min_size=n, max_size=n)))
 def test_random_frames_decode_or_raise(bits: str) -> None:
     try:
