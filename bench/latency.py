@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from appliance.controller import control
 from appliance.wiegand.formats import encode
 from bench.common import box, cards_csv, controller_process, doorward, pct
 from tests.fakes.pigpiod import PigpiodEmulator, card_edges
@@ -22,7 +23,11 @@ CASES = ((1000, None), (1000, 26), (2000, None), (2000, 26))
 
 
 def _reads(
-    emu: PigpiodEmulator, interval_us: int, count: int, import_proc: Any = None
+    emu: PigpiodEmulator,
+    interval_us: int,
+    count: int,
+    import_proc: Any = None,
+    data_dir: Path | None = None,
 ) -> list[float]:
     """Play ``count`` cards (at least until the import ends); return edge-to-relay in ms."""
     bits = encode("H10301", 1, 1)
@@ -32,7 +37,8 @@ def _reads(
         played = emu.play(card_edges(bits, D0, D1, interval_us, 50), realtime=True)
         write = emu.wait_for_write(STRIKE, 0, 5.0, since=mark)
         if write is None:
-            raise RuntimeError("the strike never moved")
+            health = control.request(data_dir, "status")["status"]["reader"] if data_dir else {}
+            raise RuntimeError(f"the strike never moved; reader: {health}")
         out.append((write.perf - played.perf) * 1000)
         if emu.wait_for_write(STRIKE, 1, 5.0, since=mark) is None:
             raise RuntimeError("the strike never relocked")
@@ -76,9 +82,9 @@ def run(reads: int = 40) -> list[dict[str, Any]]:
             )
             add.wait()
             with PigpiodEmulator() as emu, controller_process(config, emu):
-                quiet = _reads(emu, interval, reads // 2)
+                quiet = _reads(emu, interval, reads // 2, data_dir=home / "data")
                 importer = doorward(config, "card", "import", str(csv))
-                loaded = _reads(emu, interval, reads, importer)
+                loaded = _reads(emu, interval, reads, importer, home / "data")
                 imported = importer.wait() == 0
             frame = _frame_ms(home / "data" / "doorward.db")
             results.append(

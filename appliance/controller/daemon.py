@@ -10,6 +10,7 @@ import fcntl
 import logging
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from appliance.wiegand.keypad import KeypadMode
 from appliance.wiegand.reader import WiegandReader
 
 LOG = logging.getLogger(__name__)
+SWITCH_INTERVAL = 0.0005
 MAX_WAIT = 0.25  # the loop wakes at least this often (keeps tick unwrapping and timers fresh)
 
 
@@ -162,6 +164,9 @@ class Controller:
 
     def run(self) -> None:
         """The loop: edges and work from other threads in, decisions and door actions out."""
+        # Threads hand the GIL over every 5 ms by default: a thread busy applying an import to
+        # the view could hold the edge callbacks and this loop back that long.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         self.start()
         self.started.set()
         try:
@@ -233,7 +238,7 @@ class Controller:
         return max(0.0, min(waits))
 
     def _elapsed_us(self, end_us: int) -> float:
-        now = self.source.now_us()
+        now = self.source.clock_us()
         wrap = self.source.tick_wrap
         return float((now - end_us) % wrap if wrap else now - end_us)
 

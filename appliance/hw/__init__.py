@@ -40,6 +40,13 @@ class EdgeSource(ABC):
     def now_us(self) -> int:
         """Current time on the edges' clock, in microseconds (wrapping like the edges)."""
 
+    def clock_us(self) -> int:
+        """The current time on the edges' clock, for measuring latency.
+
+        ``now_us`` may hold back to what has surely been delivered; this does not.
+        """
+        return self.now_us()
+
     @abstractmethod
     def levels(self) -> tuple[int, int]:
         """Current levels of D0 and D1 (1 = idle high)."""

@@ -86,6 +86,8 @@ class GpiodEdgeSource(EdgeSource):
         self._thread: threading.Thread | None = None
         self._wake: tuple[int, int] | None = None
         self._closed = False
+        self._busy = False  # the reader thread is reading or handing over events
+        self._last_edge_us: int | None = None
 
     def start(self, sink: EdgeSink) -> None:
         """Request the lines (inputs, pull-up, both edges, monotonic clock); deliver their edges."""
@@ -113,8 +115,25 @@ class GpiodEdgeSource(EdgeSource):
         LOG.info("gpiod reader: D0=%d D1=%d on %s", self.d0, self.d1, self.chip)
 
     def now_us(self) -> int:
-        """Now on CLOCK_MONOTONIC, the clock the kernel stamps the edge events with."""
-        return time.monotonic_ns() // 1000
+        """Now on CLOCK_MONOTONIC (the events' clock), as far as every edge has been delivered.
+
+        While events wait in the kernel or are being handed over, time is known only up to the
+        last edge delivered: a busy process must not judge a frame's gap over too early.
+        """
+        now = time.monotonic_ns() // 1000
+        last = self._last_edge_us
+        if last is not None and (self._busy or self._events_waiting()):
+            return min(now, last)
+        return now
+
+    def _events_waiting(self) -> bool:
+        request = self._request
+        if request is None:
+            return False
+        try:
+            return bool(select.select([request.fd], [], [], 0)[0])
+        except (OSError, ValueError, AttributeError):
+            return False
 
     def levels(self) -> tuple[int, int]:
         """Current levels of D0 and D1, read from the lines."""
@@ -216,7 +235,9 @@ class GpiodEdgeSource(EdgeSource):
             return
         last_seqno = 0
         while True:
+            self._busy = False
             ready = dict(poller.poll())  # blocks until an event is queued or close() wakes us
+            self._busy = True
             if wake_fd in ready:
                 return
             flags = ready.get(fd, 0)
@@ -249,6 +270,7 @@ class GpiodEdgeSource(EdgeSource):
                     continue
                 try:
                     sink(edge)
+                    self._last_edge_us = edge.t_us
                 except Exception:  # one bad edge must not stop the reader for good
                     LOG.exception("gpiod reader: the edge sink failed on %s", edge)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import socket
 import struct
 import threading
@@ -31,6 +32,12 @@ DEFAULT_HOST = "localhost"
 DEFAULT_PORT = 8888
 MAX_SYNC_FAILURES = 3  # a second apart: the daemon is gone, not busy
 RESYNC_S = 1.0  # extrapolating perf_counter drifts from the daemon's tick by ppm: 1 s is plenty
+# pigpiod reports edges in batches, and a busy client reads them late. now_us() answers "up to
+# when has every edge surely been delivered": the daemon's tick now, less the longest delivery
+# lag seen lately (decaying by LAG_DECAY_US_PER_S) and a margin, so a frame's gap is never
+# judged over before its next edge has had time to arrive.
+DELIVERY_MARGIN_US = 1000
+LAG_DECAY_US_PER_S = 1000.0
 CONNECT_TIMEOUT_S = 3.0
 MAX_WATCHDOG_MS = 60_000
 _CMD_TICK = 16
@@ -132,6 +139,7 @@ class PigpioEdgeSource(EdgeSource):
         self._last_now: int | None = None
         self._retry_at = 0.0
         self._sync_failures = 0
+        self._lag, self._lag_at = 0.0, 0.0  # the longest recent delivery lag (µs) and when
         self._pi = _connect(self.host, self.port)
         try:
             for gpio in (d0, d1):
@@ -162,7 +170,11 @@ class PigpioEdgeSource(EdgeSource):
 
         def on_edge(gpio: int, level: int, tick: int) -> None:
             # the hot path: pigpio's levels 0/1/2 are LOW/HIGH/TIMEOUT already
-            self._edge_ref = (tick, clock())
+            at = clock()
+            self._edge_ref = (tick, at)
+            lag = (self._sync_tick + round((at - self._sync_at) * 1e6) - tick) % TICK_WRAP
+            if lag < _HALF_WRAP and lag > self._decayed_lag(at):
+                self._lag, self._lag_at = lag, at
             try:
                 sink(Edge(lines[gpio], level, tick))
             except Exception:  # an exception here would end pigpio's thread, and every edge after
@@ -182,13 +194,15 @@ class PigpioEdgeSource(EdgeSource):
         return tick, (before + self._clock()) / 2
 
     def now_us(self) -> int:
-        """The daemon's tick now, extrapolated from the last edge or sync; resyncs once a second."""
+        """The daemon's tick up to which every edge has surely been delivered (see above).
+
+        Extrapolated from the last sync (once a second, a TICK round trip) or the last edge.
+        """
         with self._lock:
             now = self._clock()
             edge = self._edge_ref
-            freshest = max(self._sync_at, edge[1] if edge else 0.0)
             if (
-                now - freshest > RESYNC_S
+                now - self._sync_at > RESYNC_S
                 and now >= self._retry_at
                 and not self._closed
                 and threading.get_ident()
@@ -214,11 +228,36 @@ class PigpioEdgeSource(EdgeSource):
             if edge is not None:
                 from_edge = edge[0] + round((now - edge[1]) * 1e6)
                 if (from_edge - best) % TICK_WRAP < _HALF_WRAP:
-                    best = from_edge
+                    best = from_edge  # the daemon's clock ran ahead of ours since the sync
+            best -= round(self._decayed_lag(now)) + DELIVERY_MARGIN_US
+            if (
+                edge is not None
+                and self._reports_waiting()
+                and (best - edge[0]) % TICK_WRAP < _HALF_WRAP
+            ):
+                best = edge[0]  # reports are waiting to be read: time is known only up to them
             if self._last_now is not None and 0 < (self._last_now - best) % TICK_WRAP < _HALF_WRAP:
                 best = self._last_now  # never backwards: an edge reported late may look older
             self._last_now = best % TICK_WRAP
             return self._last_now
+
+    def clock_us(self) -> int:
+        """The daemon's tick now, extrapolated from the last sync (for measuring latency)."""
+        return (self._sync_tick + round((self._clock() - self._sync_at) * 1e6)) % TICK_WRAP
+
+    def _reports_waiting(self) -> bool:
+        # Unread reports on pigpio's notification socket: a busy process may not have read them
+        # yet. (pigpio 1.78 keeps that socket at pi._notify.sl.s.)
+        sock = getattr(getattr(getattr(self._pi, "_notify", None), "sl", None), "s", None)
+        if sock is None:
+            return False
+        try:
+            return bool(select.select([sock], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
+
+    def _decayed_lag(self, at: float) -> float:
+        return max(0.0, self._lag - (at - self._lag_at) * LAG_DECAY_US_PER_S)
 
     def levels(self) -> tuple[int, int]:
         """Current levels of D0 and D1 as the daemon reads them."""
@@ -277,6 +316,19 @@ class SafePiGPIOPin(PiGPIOPin):  # type: ignore[misc]
         self._bounce = None
         self._callback = None
         self._edges = pigpio.EITHER_EDGE
+        self._is_output = False
+
+    def _set_state(self, value: float) -> None:
+        # gpiozero asks the daemon for the pin's mode before every write (a round trip on the
+        # strike's hot path); this pin knows it made itself an output.
+        if self._is_output and not self._pwm:
+            self.factory.connection.write(self._number, bool(value))
+        else:
+            super()._set_state(value)
+
+    def _set_function(self, value: str) -> None:
+        self._is_output = False
+        super()._set_function(value)
 
     def output_with_state(self, state: bool) -> None:
         """Drive ``state`` with one WRITE: pigpiod sets the level, then the mode, so no blip."""
@@ -285,6 +337,7 @@ class SafePiGPIOPin(PiGPIOPin):  # type: ignore[misc]
         self.factory.connection.write(self._number, bool(state))
         self._pull = "floating"  # as gpiozero's own function setter does for a non-input
         self._pwm = False  # WRITE stops PWM in the daemon
+        self._is_output = True
 
 
 class SafePiGPIOFactory(PiGPIOFactory):  # type: ignore[misc]

@@ -50,9 +50,10 @@ def test_glitch_mid_frame_and_a_stuck_line(tmp_path: Path, emu: PigpiodEmulator)
         emu.set_level(D1, 0)  # D1 shorted to ground
         fault = events.wait(lambda r: r.kind == "reader_fault")
         assert "D1 held low" in (fault.reason or "")
-        emu.set_level(D1, 1)
+        recovered = emu.set_level(D1, 1)
         mark = events.mark()
-        emu.play(card_edges(RESPONDER, D0, D1, 1000, 50))
+        # after a fault the reader waits for 25 ms of quiet, so no fragment of a frame decodes
+        emu.play(card_edges(RESPONDER, D0, D1, 1000, 50), at_tick=recovered.tick + 30_000)
         events.wait(decision("granted", "H10301:100:1001"), start=mark, timeout=5)
         assert c.reader.health.wiring_faults == 1
 

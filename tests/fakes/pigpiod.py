@@ -368,15 +368,18 @@ class PigpiodEmulator:
             with self._play_lock:
                 with self._lock:
                     actions = self._plan(items)
-                start = time.perf_counter()
-                result = PlayResult(self.tick(), start, 0)
+                with self._lock:
+                    start, start_tick = time.perf_counter(), self._now()
+                result = PlayResult(start_tick % WRAP, start, 0)
                 for offset, _, kind, gpio, level in actions:
                     delay = start + offset / 1e6 - time.perf_counter()
                     if delay > 0 and self._stopping.wait(delay):
                         raise RuntimeError("emulator stopped during a real-time play")
                     with self._lock:
                         out: dict[_Notifier, bytearray] = {}
-                        tick = self._now()
+                        # Stamped when it was due, as pigpiod's sampling would (a report sent
+                        # late must not shrink the pulse): only its delivery is late.
+                        tick = start_tick + offset
                         if self._apply(kind, gpio, level, tick, out):
                             self._flush(out)
                             result = PlayResult(

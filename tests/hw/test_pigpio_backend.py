@@ -358,3 +358,19 @@ def test_a_lost_daemon_fails_loudly_after_three_resyncs() -> None:
             src.now_us()
     finally:
         src.close()
+
+
+def test_switching_the_relay_is_one_command(emu: PigpiodEmulator) -> None:
+    """The strike's hot path: no mode query before each write, as gpiozero's stock pin does."""
+    factory = make_pin_factory(emu.host, emu.port)
+    try:
+        relay = DigitalOutputDevice(
+            RELAY_GPIO, active_high=False, initial_value=False, pin_factory=factory
+        )
+        before = sum(emu.command_counts.values())
+        relay.on()
+        relay.off()
+        assert sum(emu.command_counts.values()) - before == 2
+        assert emu.driven_levels(RELAY_GPIO)[-2:] == [0, 1]
+    finally:
+        factory.close()
