@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from appliance.core.model import Window
 
 ENV_VAR = "DOORWARD_CONFIG"
 BcmPin = Annotated[int, Field(ge=0, le=27, description="a BCM GPIO number, 0-27")]
@@ -32,6 +34,29 @@ class DoorSection(_Section):
     lock_type: Literal["fail_secure", "fail_safe"] = "fail_secure"
     dps_debounce_seconds: float = Field(0.1, ge=0, le=5)
     forced_open_grace_seconds: float = Field(1.0, ge=0, le=60)
+    # held unlocked on a weekly schedule, e.g. [{days = "mon-fri", start = "07:30", end = "08:15"}]
+    unlocked_schedule: list[dict[str, Any]] = Field(default_factory=list)
+
+    @field_validator("unlocked_schedule")
+    @classmethod
+    def _windows(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        cls._parse(value)
+        return value
+
+    @staticmethod
+    def _parse(value: list[dict[str, Any]]) -> tuple[Window, ...]:
+        from appliance.store import StoreError
+        from appliance.store.validate import schedule, to_window
+
+        try:
+            return tuple(to_window(w) for w in schedule(value))
+        except StoreError as exc:
+            raise ValueError(str(exc)) from None
+
+    @property
+    def unlocked_windows(self) -> tuple[Window, ...]:
+        """The schedule's windows, ready for ``core.decide.in_window``."""
+        return self._parse(self.unlocked_schedule)
 
 
 class GpioSection(_Section):

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from appliance.config import Config, InputSection
 from appliance.controller.control import ControlServer
 from appliance.controller.reads import ReadHandler
 from appliance.controller.refresh import ViewRefresher
-from appliance.core.decide import DoorState
+from appliance.core.decide import DoorState, in_window
 from appliance.core.model import Mode
 from appliance.door import Door, DoorSettings
 from appliance.hw import io
@@ -56,6 +57,8 @@ class Controller:
         self.degraded = False
         self.clock_synced = True
         self.started_at = time.monotonic()
+        self._unlocked_windows = config.door.unlocked_windows
+        self._schedule_holding = False
         self._next_clock_check = 0.0
         # Safety first: the strike is driven to its locked level before anything else happens.
         self.factory = factory if factory is not None else hw.pin_factory(config.outputs_backend)
@@ -141,7 +144,7 @@ class Controller:
         """Load the view, start the threads; the door decides from here on."""
         try:
             self.refresher.load()
-            self.door.set_mode(self.refresher.mode, time.monotonic())
+            self._apply_mode()
         except StoreError as exc:
             self._health_changed(False, str(exc))
         self.audit.start()
@@ -223,8 +226,9 @@ class Controller:
         self.reads.expire(now)
         self.door.poll(now)
         if now >= self._next_clock_check:
-            self._next_clock_check = now + 10.0
+            self._next_clock_check = now + 1.0
             self.clock_synced = clock_synchronised()
+            self._apply_mode()
 
     def _timeout(self) -> float:
         waits = [MAX_WAIT]
@@ -256,7 +260,27 @@ class Controller:
         self.audit.record(kind, reason=detail)
 
     def _mode_changed(self, mode: Mode, reason: str | None) -> None:
-        self.post(lambda: self.door.set_mode(mode, time.monotonic()))
+        self.post(self._apply_mode)
+
+    def _apply_mode(self) -> None:
+        """The door's mode: as stored, or held unlocked while the door's schedule says so."""
+        mode = self.refresher.mode
+        held = self._held_by_schedule()
+        if mode == Mode.NORMAL and held:
+            mode = Mode.HELD_UNLOCKED
+        if held != self._schedule_holding:
+            self._schedule_holding = held
+            why = "held unlocked by schedule" if held else "unlock schedule ended"
+            self.audit.record("schedule", reason=why, detail={"mode": mode.value})
+        self.door.set_mode(mode, time.monotonic())
+
+    def _held_by_schedule(self) -> bool:
+        windows = self._unlocked_windows
+        if not windows or not self.clock_synced:  # never unlock on a clock that may be wrong
+            return False
+        zone = self.config.zone
+        now = datetime.now(zone) if zone else datetime.now().astimezone()
+        return any(in_window(w, now) for w in windows)
 
     def _health_changed(self, healthy: bool, problem: str | None) -> None:
         def apply() -> None:

@@ -18,6 +18,7 @@ data_dir = "data"
 [door]
 name = "Front entrance"
 unlock_seconds = {unlock}
+{door_extra}
 [gpio]
 backend = "{backend}"
 [reader]
@@ -38,10 +39,17 @@ def write_config(
     backend: str = "mock",
     reader_extra: str = "",
     extra: str = "",
+    door_extra: str = "",
 ) -> Path:
     path = tmp_path / "doorward.toml"
     path.write_text(
-        CONFIG.format(unlock=unlock, backend=backend, reader_extra=reader_extra, extra=extra)
+        CONFIG.format(
+            unlock=unlock,
+            backend=backend,
+            reader_extra=reader_extra,
+            extra=extra,
+            door_extra=door_extra,
+        )
     )
     return path
 
