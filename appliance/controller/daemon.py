@@ -206,6 +206,14 @@ class Controller:
             item: Edge | Callable[[], None] | None = self._queue.get(timeout=self._timeout())
         except queue.Empty:
             item = None
+        # Read the time before draining the queue: every edge a source delivered up to this time
+        # is then already queued, so a frame's gap is never judged against an edge still in flight.
+        now_us = self.source.now_us()
+        if item is None:  # the wait timed out, but an edge may have come since: take it too
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                item = None
         handle = self.reads.handle
         while item is not None:
             if isinstance(item, Edge):
@@ -220,7 +228,7 @@ class Controller:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 item = None
-        for event in self.reader.poll(self.source.now_us()):
+        for event in self.reader.poll(now_us):
             handle(event)
         now = time.monotonic()
         self.reads.expire(now)

@@ -82,6 +82,7 @@ class MockEdgeSource(EdgeSource):
         # so a sink may inject from inside its own callback without deadlocking.
         self._frame_lock = threading.RLock()
         self._closed = threading.Event()
+        self._next_due: int | None = None  # while a frame plays: when its next edge is due
         self._queue: queue.Queue[tuple[PlayHandle, list[Edge]] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._worker_lock = threading.Lock()
@@ -95,8 +96,14 @@ class MockEdgeSource(EdgeSource):
         self._sink = sink
 
     def now_us(self) -> int:
-        """Current time on the mock's clock, in microseconds."""
-        return self._clock()
+        """Now on the mock's clock, as far as every edge has been delivered.
+
+        While a frame plays, time is known only up to its next edge still to come: a controller
+        thread running late must not judge the frame's gap over before that edge arrives.
+        """
+        now = self._clock()
+        pending = self._next_due
+        return now if pending is None else min(now, pending - 1)
 
     def levels(self) -> tuple[int, int]:
         """Current levels of D0 and D1 as the delivered edges left them."""
@@ -165,6 +172,7 @@ class MockEdgeSource(EdgeSource):
                         handle.last_edge_perf = time.perf_counter()
                     self._deliver(sink, edge._replace(t_us=start + edge.t_us))
             finally:
+                self._next_due = None
                 handle._finish()
         return handle
 
@@ -208,6 +216,7 @@ class MockEdgeSource(EdgeSource):
                 LOG.exception("mock reader: sink failed while playing a frame")
                 handle.error = exc
             finally:
+                self._next_due = None
                 handle._finish()
 
     def _play_realtime(self, handle: PlayHandle, edges: list[Edge]) -> None:
@@ -215,8 +224,9 @@ class MockEdgeSource(EdgeSource):
             # Stamped like hardware: when each edge is due on the mock's clock, whenever the thread
             # gets to it (a stamp taken late would shrink a 50 µs pulse into "noise"). Scheduled
             # on the real monotonic clock, so a frozen test clock cannot hang playback.
-            t0_us = self.now_us()
+            t0_us = self._clock()
             t0_ns = time.monotonic_ns()
+            self._next_due = t0_us + edges[0].t_us if edges else None
             for i, edge in enumerate(edges):
                 delay_s = (t0_ns + edge.t_us * 1000 - time.monotonic_ns()) / 1e9
                 if delay_s > 0 and self._closed.wait(delay_s):
@@ -229,6 +239,7 @@ class MockEdgeSource(EdgeSource):
                 if i == len(edges) - 1:
                     handle.last_edge_perf = time.perf_counter()
                 self._deliver(sink, edge._replace(t_us=t0_us + edge.t_us))
+                self._next_due = t0_us + edges[i + 1].t_us if i + 1 < len(edges) else None
 
 
 def _check_edge(edge: Any) -> Edge:

@@ -136,3 +136,33 @@ def test_second_controller_refused(tmp_path: Path) -> None:
         pytest.raises(ControllerError, match="already running"),
     ):
         Controller(config)
+
+
+def test_frames_are_not_split_while_another_thread_keeps_the_process_busy(tmp_path: Path) -> None:
+    """A late controller thread must not end a frame at its gap before the next edge arrives."""
+    import threading
+
+    with running_box(tmp_path) as (c, events, config):
+        stop = threading.Event()
+
+        def busy() -> None:  # holds the GIL in long stretches, as a big view refresh would
+            with Store(config.db_path) as store:
+                while not stop.is_set():
+                    store.list_credentials(limit=100)
+                    sum(range(200_000))
+
+        thread = threading.Thread(target=busy, daemon=True)
+        thread.start()
+        try:
+            for _ in range(20):
+                mark = events.mark()
+                mock(c).play(RESPONDER, interval_us=2000, realtime=True)
+                try:
+                    rec = events.wait(lambda r: r.kind in ("granted", "denied"), start=mark)
+                except AssertionError:
+                    raise AssertionError(c.reader.health) from None
+                assert rec.kind == "granted", rec
+        finally:
+            stop.set()
+            thread.join(5)
+        assert c.reader.health.short_frames == 0
