@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from appliance.cli import UsageError
-from appliance.cli.common import actor, load, notify, open_store, positive_int
+from appliance.cli.common import actor, bounded_int, load, notify, open_store, positive_int
 from appliance.core.model import Status
 from appliance.store import ImportRejected, Store
 from appliance.wiegand.formats import credential_from_fields
@@ -53,7 +54,7 @@ def register(sub: Any) -> None:
     p.add_argument("--status", choices=[s.value for s in Status])
     p.add_argument("--holder", help="only this holder's")
     p.add_argument("--search", help="match serial, holder or number")
-    p.add_argument("--limit", type=positive_int, default=100)
+    p.add_argument("--limit", type=bounded_int(1, 10_000), default=100, help="1 to 10000")
     p.add_argument("--offset", type=positive_int, default=0)
     p.set_defaults(handler=cmd_card_list)
     p = cs.add_parser("import", help="import a CSV file: all rows or none")
@@ -118,21 +119,28 @@ def _when(text: str) -> datetime:
 def cmd_card_add(args: argparse.Namespace) -> int:
     config = load(args)
     cred = credential_from_fields(args.format, args.facility, args.number)
+    serial = args.serial
+    if serial is not None:
+        # The store reads a blank serial as "none"; given on purpose here, it is a mistake.
+        serial = serial.strip()
+        if not serial:
+            raise UsageError("--serial must not be blank (leave it out for a card without one)")
     with open_store(config) as store:
         store.add_credential(
             cred.format,
             cred.facility,
             cred.number,
             args.holder,
-            serial=args.serial,
+            serial=serial,
             group=args.group,
             actor=actor(),
             valid_from=args.valid_from,
             valid_until=args.valid_until,
             pin=args.pin,
         )
-    notify(config)
-    print(f"added {cred} for {args.holder}" + (f" (serial {args.serial})" if args.serial else ""))
+        rev = store.current_rev()
+    notify(config, rev)
+    print(f"added {cred} for {args.holder.strip()}" + (f" (serial {serial})" if serial else ""))
     return 0
 
 
@@ -154,7 +162,8 @@ def cmd_card_status(args: argparse.Namespace) -> int:
             reason=args.reason,
             actor=actor(),
         )
-    notify(config)
+        rev = store.current_rev()
+    notify(config, rev)
     print(f"{row.credential} ({row.holder or 'no holder'}): {row.status}")
     return 0
 
@@ -182,7 +191,8 @@ def cmd_card_import(args: argparse.Namespace) -> int:
     config = load(args)
     with open_store(config) as store:
         try:
-            count = store.import_csv(args.file, actor=actor())
+            # a Path: the store takes a plain str as the CSV text itself, not as a file name
+            count = store.import_csv(Path(args.file), actor=actor())
         except ImportRejected as exc:
             for line, reason in exc.errors:
                 print(f"{args.file}:{line}: {reason}", file=sys.stderr)
@@ -191,7 +201,8 @@ def cmd_card_import(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    notify(config)
+        rev = store.current_rev()
+    notify(config, rev)
     print(f"imported {count} credential(s) from {args.file}")
     return 0
 
@@ -239,7 +250,8 @@ def cmd_group_add(args: argparse.Namespace) -> int:
             pin_required=args.pin_required,
             actor=actor(),
         )
-    notify(config)
+        rev = store.current_rev()
+    notify(config, rev)
     print(f"added group {args.name}")
     return 0
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from appliance.config import Config, load_config
 from appliance.controller import control
 from appliance.store import Store
+
+APPLY_SECONDS = 3.0  # by design a change reaches the controller within 1 s
 
 
 def load(args: argparse.Namespace) -> Config:
@@ -33,13 +38,36 @@ def actor() -> str:
     return f"cli:{user}"
 
 
-def notify(config: Config) -> bool:
-    """Wake a running controller so a change applies at once (it notices within 1 s anyway)."""
+def notify(config: Config, rev: int | None = None) -> bool:
+    """Wake a running controller so a change applies at once (it notices within 1 s anyway).
+
+    With ``rev`` (the store's change counter after the change), wait until the controller's view
+    has caught up, so a revocation has taken effect at the door when the command exits. Returns
+    whether a running controller has (or, without ``rev``, was told about) the change.
+    """
     try:
         control.request(config.data_dir, "refresh", timeout=1.0)
     except control.ControlError:
         return False
-    return True
+    if rev is None:
+        return True
+    deadline = time.monotonic() + APPLY_SECONDS
+    while True:
+        try:
+            status = control.request(config.data_dir, "status", timeout=1.0)["status"]
+        except control.ControlError:
+            return False
+        seen = status.get("view_revision")
+        if isinstance(seen, int) and seen >= rev:
+            return True
+        if time.monotonic() >= deadline:
+            print(
+                f"doorward: warning: the change is stored, but the running controller has not "
+                f"applied it within {APPLY_SECONDS:g} s: check 'doorward status'",
+                file=sys.stderr,
+            )
+            return False
+        time.sleep(0.02)  # the refresher applies a change a few ms after the wake-up
 
 
 def positive_int(text: str) -> int:
@@ -51,3 +79,15 @@ def positive_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
     return value
+
+
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        value = positive_int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} must be from {low} to {high}")
+        return value
+
+    return parse

@@ -11,10 +11,13 @@ import queue
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from appliance.cli import UsageError
 from appliance.config import load_config
+from appliance.controller import control
 from appliance.core.model import Mode, Status
 from appliance.store import EventRecord, Store
 
@@ -118,6 +121,8 @@ TOUR = [
     ("A sheriff's deputy's fob, during lockdown", 101, 2001, None),
     ("Lockdown lifted", None, None, Mode.NORMAL),
 ]
+TOUR_STEP_TIMEOUT = 10.0  # a step that takes longer means the demo box is broken: say so
+TOUR_INTERVAL_US = 2000  # a common reader's bit interval
 
 
 def register(sub: Any) -> None:
@@ -126,10 +131,18 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--dir",
         default=str(Path.home() / ".local/state/doorward-demo"),
-        help="where the demo box keeps its config and data (re-seeded each start)",
+        help="where the demo box keeps its config and data (re-seeded each start); "
+        "must be new, empty, or an earlier demo's",
     )
     p.add_argument("--no-tour", action="store_true", help="skip the guided tour of reads")
     p.add_argument("--once", action="store_true", help="exit after the tour (for scripts)")
+    p.add_argument(
+        "--pause",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="pause between tour steps, to watch it (default 1.5; 0 with --once)",
+    )
     p.set_defaults(handler=cmd_demo)
 
 
@@ -149,17 +162,46 @@ def seed(store: Store) -> None:
             )
 
 
+def prepare_dir(home: Path) -> Path:
+    """Make ``home`` a fresh demo box and return its config file.
+
+    Only a new or empty directory, or one an earlier demo made, is touched: ``--dir`` pointed at
+    anything else by mistake must not lose its contents.
+    """
+    config_file = home / "doorward.toml"
+    if home.exists() and not home.is_dir():
+        raise UsageError(f"--dir {home}: exists and is not a directory")
+    if home.is_dir() and any(home.iterdir()):
+        made_by_demo = config_file.is_file() and config_file.read_text(errors="replace").startswith(
+            DEMO_CONFIG.splitlines()[0]
+        )
+        if not made_by_demo:
+            raise UsageError(
+                f"--dir {home}: not empty and not a Doorward demo box; "
+                "give a new or empty directory"
+            )
+        data = home / "data"
+        try:
+            control.request(data, "status", timeout=1.0)
+        except control.ControlError:
+            pass
+        else:
+            raise UsageError(f"--dir {home}: a demo is already running there")
+        shutil.rmtree(data, ignore_errors=True)
+    home.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(DEMO_CONFIG)
+    return config_file
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from appliance.controller import Controller
     from appliance.hw.mock_backend import MockEdgeSource
     from appliance.wiegand.formats import encode
 
-    home = Path(args.dir).expanduser()
-    if home.exists():
-        shutil.rmtree(home)
-    home.mkdir(parents=True)
-    config_file = home / "doorward.toml"
-    config_file.write_text(DEMO_CONFIG)
+    pause = args.pause if args.pause is not None else (0.0 if args.once else 1.5)
+    if not 0 <= pause <= 60:
+        raise UsageError(f"--pause {pause:g}: expected seconds from 0 to 60")
+    config_file = prepare_dir(Path(args.dir).expanduser())
     config = load_config(config_file)
     with Store.for_data_dir(config.data_dir) as store:
         store.init(config.door.name)
@@ -182,9 +224,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 if mode is not None:
                     controller.store.set_mode(mode, reason="demo tour", actor="demo")
                     controller.refresher.wake()
+                    _wait_for_mode(controller, mode)
+                    print(f"          door mode: {mode.value}", flush=True)
                 elif facility is not None and number is not None:
-                    source.play(encode("H10301", number, facility), interval_us=2000)
-                time.sleep(1.5)
+                    credential = f"H10301:{facility}:{number}"
+                    mark = printer.mark()
+                    source.play(encode("H10301", number, facility), interval_us=TOUR_INTERVAL_US)
+                    # Wait until the decision is on screen, so each step's output stays under it.
+                    printer.wait_printed(_decision_for(credential), after=mark)
+                    # Let the read's aftermath (journal, database, this log) finish first: the
+                    # next card's simulated bits must not wait on a busy interpreter.
+                    controller.audit.flush(TOUR_STEP_TIMEOUT)
+                    printer.wait_idle()
+                time.sleep(pause)
         if args.once:
             return 0
         print(
@@ -208,21 +260,62 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _decision_for(credential: str) -> Callable[[EventRecord], bool]:
+    return lambda rec: rec.kind in ("granted", "denied") and rec.credential == credential
+
+
+def _wait_for_mode(controller: Any, mode: Mode, timeout: float = TOUR_STEP_TIMEOUT) -> None:
+    """Wait until the door itself is in ``mode`` (the refresher applies it a few ms after)."""
+    deadline = time.monotonic() + timeout
+    while controller.call(lambda: controller.door.mode) != mode:
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"the demo door did not enter {mode.value} within {timeout:g} s")
+        time.sleep(0.01)
+
+
 class _LivePrinter:
     """Prints each event as the door records it, with holder names looked up off the hot path."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._queue: queue.SimpleQueue[EventRecord | None] = queue.SimpleQueue()
+        self._printed: list[EventRecord] = []
+        self._pending = 0
+        self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="demo-log", daemon=True)
         self._thread.start()
 
     def put(self, record: EventRecord) -> None:
+        with self._cond:
+            self._pending += 1
         self._queue.put(record)
+
+    def wait_idle(self, timeout: float = TOUR_STEP_TIMEOUT) -> bool:
+        """Wait until every event put so far is on screen; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending == 0, timeout)
 
     def stop(self) -> None:
         self._queue.put(None)
         self._thread.join(5)
+
+    def mark(self) -> int:
+        """How many events have been printed so far (for wait_printed's ``after``)."""
+        with self._cond:
+            return len(self._printed)
+
+    def wait_printed(
+        self,
+        match: Callable[[EventRecord], bool],
+        after: int = 0,
+        timeout: float = TOUR_STEP_TIMEOUT,
+    ) -> None:
+        """Wait until an event matching ``match`` (printed after ``after``) is on screen."""
+        with self._cond:
+            if not self._cond.wait_for(
+                lambda: any(match(r) for r in self._printed[after:]), timeout
+            ):
+                raise RuntimeError(f"the demo door recorded no decision within {timeout:g} s")
 
     def _run(self) -> None:
         while (rec := self._queue.get()) is not None:
@@ -244,3 +337,7 @@ class _LivePrinter:
                 f"{rec.credential or ''}{holder}{tag}{extra}",
                 flush=True,
             )
+            with self._cond:
+                self._printed.append(rec)
+                self._pending -= 1
+                self._cond.notify_all()

@@ -10,10 +10,14 @@ import time
 from typing import Any
 
 from appliance.cli.common import actor, load, notify, open_store, positive_int
+from appliance.config import Config
 from appliance.controller import control
 from appliance.core.model import Mode
-from appliance.store import Store
+from appliance.store import EventRow, Store
 from appliance.wiegand.formats import credential_from_fields
+
+CONFIRM_SECONDS = 3.0  # a mode change must reach a running controller within 1 s by design
+SWIPE_WAIT_SECONDS = 3.0
 
 
 def register(sub: Any) -> None:
@@ -89,12 +93,35 @@ def _set_mode(args: argparse.Namespace, mode: Mode, default_reason: str) -> int:
     config = load(args)
     with open_store(config) as store:
         store.set_mode(mode, reason=args.reason or default_reason, actor=actor())
-    live = notify(config)
+    if not notify(config):
+        print(f"door mode: {mode.value} (no controller running: applies when it starts)")
+        return 0
+    # A script that turns lockdown on must be able to trust that the door is in it on exit 0.
+    if _confirmed(config, mode):
+        print(f"door mode: {mode.value} (in force at the door)")
+        return 0
+    print(f"door mode: {mode.value} (stored)")
     print(
-        f"door mode: {mode.value}"
-        + ("" if live else " (no controller running: applies when it starts)")
+        f"doorward: error: the running controller did not confirm {mode.value} within "
+        f"{CONFIRM_SECONDS:g} s: check 'doorward status'",
+        file=sys.stderr,
     )
-    return 0
+    return 1
+
+
+def _confirmed(config: Config, mode: Mode) -> bool:
+    """Whether the running controller reports ``mode`` within CONFIRM_SECONDS."""
+    deadline = time.monotonic() + CONFIRM_SECONDS
+    while True:
+        try:
+            status = control.request(config.data_dir, "status", timeout=1.0)["status"]
+        except control.ControlError:
+            return False
+        if status.get("mode") == mode.value:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)  # the refresher applies it within a few ms of the wake-up
 
 
 def cmd_lockdown(args: argparse.Namespace) -> int:
@@ -137,15 +164,25 @@ def cmd_swipe(args: argparse.Namespace) -> int:
             interval_us=args.interval_us,
             pulse_us=args.pulse_us,
         )
-        print(f"presented {label}")
-        deadline = time.monotonic() + 3.0
+        print(f"presented {label}", flush=True)
+        deadline = time.monotonic() + SWIPE_WAIT_SECONDS
         while time.monotonic() < deadline:  # show what the door decided
             for event in store.query_events(
-                after_id=after, kinds=["granted", "denied"], newest_first=False
+                after_id=after, kinds=["granted", "denied"], newest_first=False, limit=1
             ):
-                who = f" ({event.holder}, {event.serial})" if event.holder else ""
-                print(f"{event.kind}: {event.reason}{who}")
+                print(decision_line(event))
                 return 0
             time.sleep(0.05)
-    print("no decision recorded yet (is the controller running?)", file=sys.stderr)
+    print(
+        f"doorward: error: no decision recorded within {SWIPE_WAIT_SECONDS:g} s "
+        "(is the controller running on the mock back-end?)",
+        file=sys.stderr,
+    )
     return 1
+
+
+def decision_line(event: EventRow) -> str:
+    """A read's outcome for people: ``denied (lockdown)  H10301:12:3456  Ms. Shah [KW-1]``."""
+    head = event.kind if event.reason in (None, event.kind) else f"{event.kind} ({event.reason})"
+    holder = " ".join(x for x in (event.holder, event.serial and f"[{event.serial}]") if x)
+    return "  ".join(x for x in (head, event.credential, holder) if x)

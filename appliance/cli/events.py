@@ -8,8 +8,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from appliance.cli.common import load, open_store, positive_int
+from appliance.cli.common import bounded_int, load, open_store
 from appliance.store import EventRow
+
+MAX_EVENTS = 10_000  # the store's most per query
 
 
 def register(sub: Any) -> None:
@@ -18,7 +20,10 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
     p.add_argument(
-        "--limit", type=positive_int, default=20, help="how many recent events (default 20)"
+        "--limit",
+        type=bounded_int(0, MAX_EVENTS),
+        default=20,
+        help=f"how many recent events, 0 to {MAX_EVENTS} (default 20; 0 with --follow: only new)",
     )
     p.add_argument("--kind", action="append", dest="kinds", help="only this kind (repeat)")
     p.add_argument("--serial", help="only this fob's events")
@@ -48,7 +53,10 @@ def event_line(event: EventRow) -> str:
         x for x in (event.credential, event.holder, event.serial and f"[{event.serial}]") if x
     )
     by = f" by {event.actor}" if event.actor else ""
-    return f"{when}  {event.kind:<13} {event.reason or '':<28} {who}{by}".rstrip()
+    # An admin change keeps what it did in its detail; without it the line would not say.
+    action = (event.detail or {}).get("action")
+    what = event.reason or (str(action) if action else "")
+    return f"{when}  {event.kind:<13} {what:<28} {who}{by}".rstrip()
 
 
 def _print(events: Sequence[EventRow], as_json: bool) -> None:
@@ -59,7 +67,11 @@ def _print(events: Sequence[EventRow], as_json: bool) -> None:
 def cmd_events(args: argparse.Namespace) -> int:
     config = load(args)
     with open_store(config) as store:
-        recent = store.query_events(limit=args.limit, kinds=args.kinds, serial=args.serial)
+        recent = (
+            store.query_events(limit=args.limit, kinds=args.kinds, serial=args.serial)
+            if args.limit
+            else []
+        )
         recent = list(reversed(recent))  # oldest first, like a log
         _print(recent, args.json)
         last = recent[-1].id if recent else _newest_id(store)
