@@ -331,7 +331,7 @@ class _LivePrinter:
                 if latency
                 else ""
             )
-            tag = "  RESPONDER" if detail.get("responder") else ""
+            tag = "  RESPONDER" if detail.get("responder") and rec.kind == "granted" else ""
             print(
                 f"{when}  {rec.kind.upper():<13} {rec.reason or '':<24} "
                 f"{rec.credential or ''}{holder}{tag}{extra}",
