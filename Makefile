@@ -26,7 +26,7 @@ lint: venv
 	$(BIN)/mypy
 
 unit: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 test: lint unit
 
