@@ -102,6 +102,12 @@ class Door:
             self._raw_since = now
         self.poll(now)
 
+    def initial_dps(self, is_open: bool, now: float) -> None:
+        """The door switch as found at start: no alarm for a door already open, but it is timed."""
+        self.is_open = self._raw_open = is_open
+        self._raw_since = now
+        self.opened_at = now if is_open else None
+
     def set_mode(self, mode: Mode, now: float) -> None:
         """Normal, lockdown (ends any unlock at once) or held unlocked."""
         if mode == self.mode:
@@ -170,6 +176,7 @@ class Door:
         self.alarms.clear()
         if self.unlocked_until is not None:  # relock as soon as the door closes after opening
             self.unlocked_until = None
+            self.shunt_until = now  # that passage is over: opening it again needs a new grant
             self._apply(now)
 
     def _alarm(self, name: str, detail: str) -> None:

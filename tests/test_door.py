@@ -157,3 +157,24 @@ def test_strike_never_active_at_start_on_a_stale_latch() -> None:
     strike = io.output_pin(factory, 26, active_high=False, initial_active=False)
     Door(DoorSettings(), strike)
     assert all(state for _, state in pin.states[1:])  # driven high (off) only, never low
+
+
+def test_reopening_after_relock_on_close_is_forced() -> None:
+    door, _, _, _, _ = make(unlock_seconds=30.0)
+    door.grant(0.0)
+    door.dps_changed(True, 1.0)
+    door.poll(1.1)
+    door.dps_changed(False, 2.0)
+    door.poll(2.1)  # closed: relocked, the passage is over
+    door.dps_changed(True, 3.0)
+    door.poll(3.1)
+    assert door.alarms == {"forced_open"}
+
+
+def test_a_door_found_open_at_start_is_timed_not_forced() -> None:
+    door, _, events, _, _ = make(held_open_seconds=30.0)
+    door.initial_dps(True, 100.0)
+    door.poll(100.5)
+    assert not door.alarms and events == []
+    door.poll(130.0)
+    assert door.alarms == {"held_open"}

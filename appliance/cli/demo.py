@@ -42,6 +42,7 @@ active_low = true
 
 [dps]
 pin = 22
+pull_up = false     # the simulated door switch rests closed (a real one: a pull-up and a switch)
 
 [rex]
 pin = 27

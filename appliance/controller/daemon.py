@@ -309,7 +309,10 @@ class Controller:
     def _start_inputs(self) -> None:
         c = self.config
         if c.dps is not None:
-            self._watch(c.dps, lambda is_open: self.door.dps_changed(is_open, time.monotonic()))
+            dps = self._watch(
+                c.dps, lambda is_open: self.door.dps_changed(is_open, time.monotonic())
+            )
+            self.door.initial_dps(self._asserted(c.dps, dps.is_active), time.monotonic())
         if c.rex is not None:
             self._watch(c.rex, self._rex)
         if c.lockdown_button is not None:
@@ -319,24 +322,30 @@ class Controller:
         if pressed:
             self.door.rex(time.monotonic())
 
-    def _watch(self, section: InputSection, act: Callable[[bool], None]) -> None:
+    @staticmethod
+    def _asserted(section: InputSection, is_active: bool) -> bool:
+        # gpiozero calls a pulled-up input active when low, a pulled-down one when high
+        low = is_active if section.pull_up else not is_active
+        return low if section.active_low else not low
+
+    def _watch(self, section: InputSection, act: Callable[[bool], None]) -> io.InputPin:
         """Call ``act(asserted)`` on the loop thread whenever the input changes."""
 
         def changed(is_active: bool) -> None:
-            # gpiozero calls a pulled-up input active when low, a pulled-down one when high
-            low = is_active if section.pull_up else not is_active
-            asserted = low if section.active_low else not low
+            asserted = self._asserted(section, is_active)
             self.post(lambda: act(asserted))
 
-        self._inputs.append(
-            io.input_pin(self.factory, section.pin, pull_up=section.pull_up, on_change=changed)
-        )
+        pin = io.input_pin(self.factory, section.pin, pull_up=section.pull_up, on_change=changed)
+        self._inputs.append(pin)
+        return pin
 
     def _lockdown_button(self, pressed: bool) -> None:
         if not pressed:
             return
         # Act at once at this door; record it (and tell every other process) off the loop thread.
-        self.door.set_mode(Mode.LOCKDOWN, time.monotonic())
+        # Until the refresher reads it back from the store, this door holds the mode itself.
+        self.refresher.mode = Mode.LOCKDOWN
+        self._apply_mode()
 
         def save() -> None:
             try:
