@@ -252,7 +252,10 @@ class Controller:
     def _elapsed_us(self, end_us: int) -> float:
         now = self.source.clock_us()
         wrap = self.source.tick_wrap
-        return float((now - end_us) % wrap if wrap else now - end_us)
+        elapsed = (now - end_us) % wrap if wrap else now - end_us
+        if wrap and elapsed > wrap // 2:  # a clock estimate a hair behind the edge itself
+            elapsed = 0
+        return float(max(0, elapsed))
 
     def door_state(self) -> DoorState:
         """This door's state for the policy."""

@@ -75,7 +75,12 @@ class ViewRefresher:
             try:
                 version = self.store.data_version()
                 if version != self._seen_version or not self.healthy:
-                    self._refresh()
+                    # Most commits are the audit log's own: one small read says if anything
+                    # decisions use has changed before the snapshot is read.
+                    if not self.healthy or self.store.current_rev() != self.view.rev:
+                        self._refresh()
+                    else:
+                        self._set_health(True, None)
                     self._seen_version = version
             except StoreError as exc:
                 self._set_health(False, str(exc))

@@ -36,8 +36,8 @@ RESYNC_S = 1.0  # extrapolating perf_counter drifts from the daemon's tick by pp
 # when has every edge surely been delivered": the daemon's tick now, less the longest delivery
 # lag seen lately (decaying by LAG_DECAY_US_PER_S) and a margin, so a frame's gap is never
 # judged over before its next edge has had time to arrive.
-DELIVERY_MARGIN_US = 1000
-LAG_DECAY_US_PER_S = 1000.0
+DELIVERY_MARGIN_US = 300
+LAG_DECAY_US_PER_S = 5000.0
 CONNECT_TIMEOUT_S = 3.0
 MAX_WATCHDOG_MS = 60_000
 _CMD_TICK = 16
@@ -242,8 +242,15 @@ class PigpioEdgeSource(EdgeSource):
             return self._last_now
 
     def clock_us(self) -> int:
-        """The daemon's tick now, extrapolated from the last sync (for measuring latency)."""
-        return (self._sync_tick + round((self._clock() - self._sync_at) * 1e6)) % TICK_WRAP
+        """The daemon's tick now, from the last sync or edge (for measuring latency)."""
+        now = self._clock()
+        best = self._sync_tick + round((now - self._sync_at) * 1e6)
+        edge = self._edge_ref
+        if edge is not None:
+            from_edge = edge[0] + round((now - edge[1]) * 1e6)
+            if (from_edge - best) % TICK_WRAP < _HALF_WRAP:
+                best = from_edge
+        return best % TICK_WRAP
 
     def _reports_waiting(self) -> bool:
         # Unread reports on pigpio's notification socket: a busy process may not have read them
