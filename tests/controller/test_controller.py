@@ -166,3 +166,22 @@ def test_frames_are_not_split_while_another_thread_keeps_the_process_busy(tmp_pa
             stop.set()
             thread.join(5)
         assert c.reader.health.short_frames == 0
+
+
+def test_a_really_corrupt_database_file_degrades_then_recovers(tmp_path: Path) -> None:
+    with running_box(tmp_path) as (c, events, config):
+        db = config.db_path
+        head = db.read_bytes()[: 4096 * 4]
+        with db.open("r+b") as f:
+            f.write(b"\0" * len(head))  # the header and first pages wiped under the controller
+        assert "not a database" in (events.wait(lambda r: r.kind == "fault").reason or "")
+        mock(c).play(RESPONDER, realtime=False)
+        rec = events.wait(decision("granted", "H10301:100:1001"))
+        assert rec.detail and rec.detail["degraded"] is True
+        with db.open("r+b") as f:
+            f.write(head)
+        events.wait(lambda r: r.kind == "fault_cleared")
+        assert c.audit.flush(5) and not c.degraded
+        with Store(config.db_path) as other:
+            kinds = [e.kind for e in other.query_events(limit=50)]
+        assert {"fault", "granted", "fault_cleared"} <= set(kinds)
