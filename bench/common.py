@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from appliance.controller.stats import percentile
 from appliance.store import Store
-from tests.fakes.box import write_config
+from tests.fakes.box import start_controller_process, write_config
 from tests.fakes.pigpiod import PigpiodEmulator
 
 CACHE = Path(__file__).parent / ".cache"
@@ -44,38 +42,35 @@ def cards_csv(count: int, facility: int = 1, start: int = 0, group: str = "staff
 
 
 def box(
-    path: Path, *, backend: str = "pigpio", reader_extra: str = "", unlock: float = 0.001
+    path: Path,
+    *,
+    reader_extra: str = "",
+    unlock: float = 0.001,
+    responders: Iterable[tuple[int, int, str | None]] = ((1, 1, None),),
 ) -> Path:
-    """A fresh box directory with a config and an initialised database; returns the config."""
+    """A fresh box on the pigpio back-end with responders (facility, number, serial); its config."""
     path.mkdir(parents=True, exist_ok=True)
-    config = write_config(path, backend=backend, reader_extra=reader_extra, unlock=unlock)
+    config = write_config(path, backend="pigpio", reader_extra=reader_extra, unlock=unlock)
     with Store.for_data_dir(path / "data") as store:
         store.init("Front entrance")
+        for facility, number, serial in responders:
+            store.add_credential(
+                "H10301",
+                facility,
+                number,
+                f"Officer {number}",
+                serial=serial,
+                group="responders",
+                actor="bench",
+            )
     return config
 
 
 @contextmanager
 def controller_process(config: Path, emu: PigpiodEmulator) -> Iterator[subprocess.Popen[str]]:
     """``doorward run`` as its own process against the emulator, until the block ends."""
-    env = {**os.environ, "PIGPIO_ADDR": emu.host, "PIGPIO_PORT": str(emu.port)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "appliance.cli", "--config", str(config), "run"],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    ready = threading.Event()
-
-    def watch() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "running on the" in line:
-                ready.set()
-
-    threading.Thread(target=watch, daemon=True).start()
+    proc = start_controller_process(config, emu)
     try:
-        if not ready.wait(120):
-            raise RuntimeError("the controller did not start")
         yield proc
     finally:
         proc.terminate()

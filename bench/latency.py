@@ -65,22 +65,6 @@ def run(reads: int = 40) -> list[dict[str, Any]]:
             home = Path(tmp) / f"box-{interval}-{frame_bits}"
             extra = f"frame_bits = {frame_bits}" if frame_bits else ""
             config = box(home, reader_extra=extra)
-            add = doorward(
-                config,
-                "card",
-                "add",
-                "--format",
-                "H10301",
-                "--facility",
-                "1",
-                "--number",
-                "1",
-                "--holder",
-                "Officer Bench",
-                "--group",
-                "responders",
-            )
-            add.wait()
             with PigpiodEmulator() as emu, controller_process(config, emu):
                 quiet = _reads(emu, interval, reads // 2, data_dir=home / "data")
                 importer = doorward(config, "card", "import", str(csv))
@@ -108,21 +92,6 @@ def run(reads: int = 40) -> list[dict[str, Any]]:
 def _slow_reader(tmp: Path) -> dict[str, Any]:
     """A 20 ms reader (the SIA maximum): every frame must decode whole."""
     config = box(tmp / "box-20ms")
-    doorward(
-        config,
-        "card",
-        "add",
-        "--format",
-        "H10301",
-        "--facility",
-        "1",
-        "--number",
-        "1",
-        "--holder",
-        "Officer Bench",
-        "--group",
-        "responders",
-    ).wait()
     with PigpiodEmulator() as emu, controller_process(config, emu):
         times = _reads(emu, 20_000, 5)
     return {

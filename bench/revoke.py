@@ -38,25 +38,8 @@ def run(rounds: int = 20) -> dict[str, Any]:
     """p50/p99 of commit-to-denial, and how long the CLI command itself took."""
     delays, cli = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        config = box(Path(tmp) / "box", reader_extra="frame_bits = 26")
+        config = box(Path(tmp) / "box", reader_extra="frame_bits = 26", responders=[(5, 77, "L-1")])
         db = Path(tmp) / "box" / "data" / "doorward.db"
-        doorward(
-            config,
-            "card",
-            "add",
-            "--format",
-            "H10301",
-            "--facility",
-            "5",
-            "--number",
-            "77",
-            "--holder",
-            "Officer Lost",
-            "--serial",
-            "L-1",
-            "--group",
-            "responders",
-        ).wait()
         bits = encode("H10301", 77, 5)
         with PigpiodEmulator() as emu, controller_process(config, emu):
             stop = threading.Event()

@@ -6,12 +6,8 @@ relay write, so the test knows exactly which grants reached the strike before th
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +15,7 @@ import pytest
 
 from appliance.store import Store
 from appliance.wiegand.formats import encode
-from tests.fakes.box import write_config
+from tests.fakes.box import start_controller_process, write_config
 from tests.fakes.pigpiod import PigpiodEmulator, card_edges
 
 D0, D1, STRIKE = 14, 15, 26
@@ -33,29 +29,6 @@ def emu() -> Iterator[PigpiodEmulator]:
         yield emulator
 
 
-def start_controller(config: Path, emu: PigpiodEmulator) -> subprocess.Popen[str]:
-    env = {**os.environ, "PIGPIO_ADDR": emu.host, "PIGPIO_PORT": str(emu.port)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "appliance.cli", "--config", str(config), "run"],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    ready = threading.Event()
-
-    def watch() -> None:  # readiness from the controller's own log, no polling
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "running on the pigpio back-end" in line:
-                ready.set()
-
-    threading.Thread(target=watch, daemon=True).start()
-    if not ready.wait(30):
-        proc.kill()
-        raise AssertionError("controller did not start")
-    return proc
-
-
 def test_sigkill_loses_no_read_whose_relay_acted(tmp_path: Path, emu: PigpiodEmulator) -> None:
     config = write_config(tmp_path, backend="pigpio", unlock=0.001, reader_extra="frame_bits = 26")
     db = tmp_path / "data" / "doorward.db"
@@ -63,7 +36,7 @@ def test_sigkill_loses_no_read_whose_relay_acted(tmp_path: Path, emu: PigpiodEmu
         store.init("Front entrance")
         for n in range(CARDS):
             store.add_credential("H10301", 7, n, f"Officer {n}", group="responders", actor="test")
-    proc = start_controller(config, emu)
+    proc = start_controller_process(config, emu)
     acted: list[int] = []
     try:
         for n in range(CARDS):
@@ -80,7 +53,9 @@ def test_sigkill_loses_no_read_whose_relay_acted(tmp_path: Path, emu: PigpiodEmu
         proc.wait(10)
     assert proc.returncode == -signal.SIGKILL
 
-    restarted = start_controller(config, emu)  # what systemd does: the restart replays the journal
+    restarted = start_controller_process(
+        config, emu
+    )  # what systemd does: the restart replays the journal
     assert emu.level(STRIKE) == 1  # driven locked first thing
     restarted.send_signal(signal.SIGTERM)
     assert restarted.wait(15) == 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -135,3 +138,32 @@ def running_box(
         controller.stop()
         thread.join(10)
         assert not thread.is_alive()
+
+
+def start_controller_process(config: Path, pigpiod: Any = None) -> subprocess.Popen[str]:
+    """``doorward run`` as its own process (on the emulator ``pigpiod`` if given), once it is ready.
+
+    Readiness is read from the controller's own log line, not guessed with a sleep.
+    """
+    env = dict(os.environ)
+    if pigpiod is not None:
+        env.update(PIGPIO_ADDR=pigpiod.host, PIGPIO_PORT=str(pigpiod.port))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", "--config", str(config), "run"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    ready = threading.Event()
+
+    def watch() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # keep reading: a full pipe would stall the controller
+            if "running on the" in line:
+                ready.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    if not ready.wait(120):
+        proc.kill()
+        raise AssertionError("the controller process did not start")
+    return proc
