@@ -13,6 +13,7 @@ from typing import Any
 from appliance import __version__
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
+NOTES = (Path(__file__).parent / "NOTES.md").read_text
 
 
 def _f(value: Any, digits: int = 2) -> str:
@@ -98,7 +99,7 @@ def main() -> None:
         out += ["", f"## {title}", "", *rows, "", f"({time.monotonic() - started:.0f} s)"]
         print("\n".join(["", f"## {title}", "", *rows]), flush=True)
     if set(chosen) == set(SECTIONS):
-        RESULTS.write_text("\n".join(out) + "\n")
+        RESULTS.write_text("\n".join(out) + "\n\n" + NOTES())
         print(f"\nwritten to {RESULTS}")
 
 
