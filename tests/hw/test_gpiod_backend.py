@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import queue
 import sys
 import threading
@@ -247,3 +248,34 @@ def test_events_are_real_gpiod_edge_events(running):
     event = request.event(17, LOW, 42)
     assert isinstance(event, gpiod.EdgeEvent)
     assert event.event_type == gpiod.EdgeEvent.Type.FALLING_EDGE
+
+
+def test_now_holds_at_the_last_delivered_edge_while_events_are_in_flight(chip):
+    """A frame's gap must not be judged over while its next edges wait to be handed over."""
+    source = GpiodEdgeSource(*PINS, request_lines=chip)
+    handed: queue.Queue[Edge] = queue.Queue()
+    release = threading.Event()
+
+    def slow_sink(edge: Edge) -> None:  # the reader thread stalls on the second edge
+        handed.put(edge)
+        if handed.qsize() == 2:
+            release.wait(5)
+
+    source.start(slow_sink)
+    try:
+        request = chip.requests[0]
+        t0 = time.monotonic_ns() - 50_000_000  # edges 50 ms in the past
+        request.push([request.event(17, LOW, t0), request.event(17, HIGH, t0 + 50_000)])
+        request.push([request.event(27, LOW, t0 + 2_000_000)])
+        first = handed.get(timeout=5)
+        handed.get(timeout=5)  # the second is being handed over now: the thread is busy
+        assert source.now_us() == first.t_us  # not the clock, 50 ms later
+        release.set()
+        assert handed.get(timeout=5).t_us == (t0 + 2_000_000) // 1000
+        deadline = time.monotonic() + 5
+        while source.now_us() < time.monotonic_ns() // 1000 - 1_000_000:
+            assert time.monotonic() < deadline  # all handed over: now is the clock again
+            os.sched_yield()
+    finally:
+        release.set()
+        source.close()
