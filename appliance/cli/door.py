@@ -157,6 +157,7 @@ def cmd_swipe(args: argparse.Namespace) -> int:
     with open_store(config) as store:
         newest = store.query_events(limit=1)
         after = newest[0].id if newest else 0
+        before = _reader_counts(config)
         control.request(
             config.data_dir,
             "swipe",
@@ -172,6 +173,10 @@ def cmd_swipe(args: argparse.Namespace) -> int:
             ):
                 print(decision_line(event))
                 return 0
+            verdict = _not_a_card(before, _reader_counts(config))
+            if verdict:  # short frames, keys and the like are counted, not decided
+                print(f"the reader did not take it as a card: {verdict}")
+                return 0
             time.sleep(0.05)
     print(
         f"doorward: error: no decision recorded within {SWIPE_WAIT_SECONDS:g} s "
@@ -179,6 +184,25 @@ def cmd_swipe(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1
+
+
+_NOT_CARDS = {
+    "short_frames": "a frame too short for a card",
+    "long_frames": "a frame too long for a card",
+    "keypad_errors": "a keypad error",
+    "keys": "a key press",
+    "pins": "a PIN",
+}
+
+
+def _reader_counts(config: Config) -> dict[str, int]:
+    reader = control.request(config.data_dir, "status")["status"]["reader"]
+    return {k: int(reader.get(k, 0)) for k in _NOT_CARDS}
+
+
+def _not_a_card(before: dict[str, int], after: dict[str, int]) -> str | None:
+    grown = [text for key, text in _NOT_CARDS.items() if after[key] > before[key]]
+    return ", ".join(grown) or None
 
 
 def decision_line(event: EventRow) -> str:

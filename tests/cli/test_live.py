@@ -125,3 +125,15 @@ def test_a_card_added_from_the_cli_opens_the_running_door(tmp_path: Path, cli: C
         assert swipe(cli, config, new) == "granted  H10306:300:4000  Deputy Cruz [D-1]"
         assert cli.on(config, "card", "revoke", "--serial", "D-1").code == 0
         assert swipe(cli, config, new).startswith("denied (revoked)")
+
+
+def test_swipe_of_something_not_a_card_says_what_the_reader_took_it_for(
+    tmp_path: Path, cli: Cli
+) -> None:
+    config = tmp_path / "doorward.toml"
+    with running_box(tmp_path):
+        result = cli.on(config, "swipe", "--bits", "0101")
+        assert result.code == 0, result.err
+        assert result.out.splitlines()[1] == (
+            "the reader did not take it as a card: a frame too short for a card"
+        )
