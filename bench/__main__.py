@@ -41,20 +41,21 @@ def latency_rows() -> list[str]:
 
     rows = [
         "| reader | frame_bits | edge→relay p50 (ms) | p99 (ms) | during 100k import p50 (ms) "
-        "| p99 (ms) | reads during import | edge→credential p99 (ms) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| p99 (ms) | reads during import | edge→credential p50 (ms) | p99 (ms) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in latency.run():
         if "split" in r:
             rows.append(
                 f"| {_f(r['interval_ms'], 0)} ms | – | {_f(r['p50_ms'])} | {_f(r['p99_ms'])} "
-                f"| – | – | {r['reads']} whole, {r['split']} split | – |"
+                f"| – | – | {r['reads']} whole, {r['split']} split | – | – |"
             )
             continue
         rows.append(
             f"| {_f(r['interval_ms'], 0)} ms | {r['frame_bits'] or 'adaptive gap'} "
             f"| {_f(r['p50_ms'])} | {_f(r['p99_ms'])} | {_f(r['import_p50_ms'])} "
-            f"| {_f(r['import_p99_ms'])} | {r['import_reads']} | {_f(r['frame_p99_ms'])} |"
+            f"| {_f(r['import_p99_ms'])} | {r['import_reads']} | {_f(r['frame_p50_ms'])} "
+            f"| {_f(r['frame_p99_ms'])} |"
         )
     return rows
 
