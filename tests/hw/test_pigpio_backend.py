@@ -374,3 +374,23 @@ def test_switching_the_relay_is_one_command(emu: PigpiodEmulator) -> None:
         assert emu.driven_levels(RELAY_GPIO)[-2:] == [0, 1]
     finally:
         factory.close()
+
+
+def test_late_reports_hold_now_back_by_the_lag_they_showed(emu: PigpiodEmulator) -> None:
+    """Reports that arrive late make ``now_us`` wait for stragglers: never past a frame's edges."""
+    clock = FakeClock()
+    src = PigpioEdgeSource(D0_GPIO, D1_GPIO, host=emu.host, port=emu.port, clock=clock)
+    try:
+        sink = Sink(4)
+        src.start(sink)
+        clock.now += 0.020  # the host thinks 20 ms passed before these reports came in
+        emu.play(card_edges("01", D0_GPIO, D1_GPIO, 1000, 50))
+        assert sink.done.wait(WAIT_S)
+        last = sink.edges[-1].t_us
+        held = (src.now_us() - last) % WRAP
+        assert held < 2_000 or held > WRAP - 2_000  # about the last edge, not 20 ms on
+        assert (src.clock_us() - last) % WRAP > 15_000  # the measuring clock is not held back
+        clock.now += 10.0  # ten quiet seconds: the allowance has decayed
+        assert (src.now_us() - src.clock_us()) % WRAP > WRAP - 1_000
+    finally:
+        src.close()
