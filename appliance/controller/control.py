@@ -66,7 +66,7 @@ class ControlServer:
         self._server = _Server(str(self.path), handler)
         os.chmod(self.path, 0o660)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="control", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="control", daemon=True
         )
 
     def start(self) -> None:

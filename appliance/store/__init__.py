@@ -15,9 +15,11 @@ from appliance.store.rows import (
     Snapshot,
 )
 from appliance.store.store import Store
+from appliance.store.users import AdminUserRow
 
 __all__ = [
     "UNSET",
+    "AdminUserRow",
     "CredentialRow",
     "EventRecord",
     "EventRow",

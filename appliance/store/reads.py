@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from appliance.core.model import Mode, Status
-from appliance.store import cards, csvio, events, groups, queries
+from appliance.store import cards, csvio, events, groups, queries, users
 from appliance.store.db import Database
 from appliance.store.rows import CredentialRow, EventRow, GroupRow, HolderRow
+from appliance.store.users import AdminUserRow
 
 CardSelector = cards.CardSelector
 
@@ -76,6 +77,25 @@ class StoreReads:
         """Every group, by name."""
         with self._db.read("listing groups") as s:
             return groups.list_groups(s)
+
+    def count_admin_users(self) -> int:
+        """How many admin page accounts exist (0 until the setup code has been used)."""
+        with self._db.read("counting admin accounts") as s:
+            return users.count_users(s)
+
+    def get_admin_user(
+        self, *, username: str | None = None, user_id: int | None = None
+    ) -> AdminUserRow | None:
+        """One admin page account by username or id; None if there is none."""
+        with self._db.read("reading an admin account") as s:
+            if user_id is not None:
+                return users.get_user_by_id(s, user_id)
+            return users.get_user(s, username)
+
+    def list_admin_users(self) -> list[AdminUserRow]:
+        """Every admin page account, by username."""
+        with self._db.read("listing admin accounts") as s:
+            return users.list_users(s)
 
     def card_details(self, card_id: int) -> tuple[str | None, str | None]:
         """(holder name, serial) for a CardEntry id; (None, None) if unknown."""
