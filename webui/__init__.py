@@ -1,1 +1,100 @@
-"""The onsite admin page (Flask): comes with the admin-page issue; never touches hardware."""
+"""The onsite admin page (Flask): reaches the door only through the store and the control socket."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from appliance.config import Config
+from appliance.store import Store, StoreError
+from webui import boxfiles
+from webui.ratelimit import RateLimiter
+from webui.security import add_security_headers, make_hasher
+from webui.state import EXTENSION, WebState
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    config: Config, *, store: Store | None = None, test_config: dict[str, Any] | None = None
+) -> Flask:
+    """Build the admin page for the box described by ``config`` (its store opened if not given)."""
+    settings = dict(test_config or {})
+    if store is None:
+        if not config.db_path.exists():
+            raise RuntimeError(f"no database at {config.db_path}: run 'doorward init' first")
+        store = Store(config.db_path)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=boxfiles.session_secret(config.data_dir),
+        SESSION_COOKIE_NAME="doorward_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session (8 h at most)
+        TLS=False,
+    )
+    app.config.update(settings)
+    if app.config["TLS"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
+    clock = settings.get("CLOCK")
+    hasher = make_hasher(settings)
+    web = WebState(
+        config=config,
+        store=store,
+        hasher=hasher,
+        limiter=RateLimiter(clock=clock) if clock else RateLimiter(),
+        dummy_hash=hasher.hash("no such account: a hash to check against"),
+    )
+    app.extensions[EXTENSION] = web
+    CSRFProtect(app)
+    app.after_request(add_security_headers)
+    _register_errors(app)
+
+    from webui import auth, dashboard, door, fobs, users
+
+    for module in (auth, dashboard, door, fobs, users):
+        app.register_blueprint(module.bp)
+    app.jinja_env.globals["nav_for"] = _nav_for
+    return app
+
+
+# (endpoint, label, roles that see it) in the order the navigation shows them.
+NAV = (
+    ("dashboard.index", "Dashboard", ("admin", "operator", "auditor")),
+    ("fobs.index", "Fobs", ("admin", "operator", "auditor")),
+    ("door.index", "Lockdown & unlock", ("admin", "operator")),
+    ("users.index", "Users", ("admin",)),
+)
+
+
+def _nav_for(role: str) -> list[tuple[str, str]]:
+    return [(endpoint, label) for endpoint, label, roles in NAV if role in roles]
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_failed(exc: CSRFError) -> tuple[str, int]:
+        message = "the form expired or did not come from this page: reload it and try again"
+        return render_template("error.html", code=400, message=message), 400
+
+    @app.errorhandler(StoreError)
+    def store_failed(exc: StoreError) -> Any:
+        # e.g. the database is busy or unreadable: say so plainly; nothing was half-done.
+        if request.path.endswith(".json"):
+            return {"error": str(exc)}, 503
+        return render_template("error.html", code=503, message=str(exc)), 503
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        if exc.code is None or exc.code < 400:
+            return exc
+        if request.path.endswith(".json"):
+            return {"error": exc.description}, exc.code
+        return render_template("error.html", code=exc.code, message=exc.description), exc.code

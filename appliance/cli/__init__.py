@@ -42,7 +42,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    from appliance.cli import cards, demo, door, events
+    from appliance.cli import cards, demo, door, events, web
 
     parser = argparse.ArgumentParser(
         prog="doorward",
@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     cards.register(sub)
     events.register(sub)
     demo.register(sub)
+    web.register(sub)
     return parser
 
 

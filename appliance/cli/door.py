@@ -54,9 +54,15 @@ def register(sub: Any) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     config = load(args)
+    from appliance.cli.web import setup_code_line
+    from webui.boxfiles import ensure_setup_code
+
     with Store.for_data_dir(config.data_dir) as store:
         store.init(config.door.name)
+        line = setup_code_line(ensure_setup_code(config.data_dir, store))
     print(f"database ready at {config.db_path}")
+    if line:
+        print(line)
     return 0
 
 

@@ -1,0 +1,215 @@
+"""Fixtures for the admin page: an app on a temporary store, a client, signing in as each role."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socketserver
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from appliance.config import Config, load_config
+from appliance.controller.control import SOCKET_NAME
+from appliance.store import Store
+from tests.fakes.box import write_config
+from webui import create_app
+
+PASSWORD = "correct horse battery"
+ROLES = ("admin", "operator", "auditor")
+
+
+class StepClock:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    server: _Server
+
+    def handle(self) -> None:
+        request = json.loads(self.rfile.readline())
+        try:
+            reply = self.server.owner.handle(request)
+        except ValueError as exc:
+            reply = {"ok": False, "error": str(exc)}
+        self.wfile.write(json.dumps(reply).encode() + b"\n")
+
+
+class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+    owner: FakeController
+
+
+class FakeController:
+    """A stand-in controller on the real control socket path and wire format: canned status."""
+
+    def __init__(self, data_dir: Path, status: dict[str, Any] | None = None) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.status: dict[str, Any] = status or {
+            "locked": True,
+            "open": False,
+            "mode": "normal",
+            "alarms": [],
+            "degraded": False,
+            "reader": {"frames": 7, "parity_errors": 1},
+            "latency_us": {"decide": {"p50": 41.0, "p99": 90.0, "max": 120.0, "count": 7}},
+            "view_revision": 1,
+        }
+        self.refused: str | None = None
+        self._lock = threading.Lock()
+        self.path = data_dir / SOCKET_NAME
+        self._server = _Server(str(self.path), _Handler)
+        self._server.owner = self
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self.path.unlink(missing_ok=True)
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self.requests.append(request)
+        if self.refused:
+            raise ValueError(self.refused)
+        if request["cmd"] == "status":
+            return {"ok": True, "status": self.status}
+        return {"ok": True}
+
+    def commands(self) -> list[str]:
+        with self._lock:
+            return [r["cmd"] for r in self.requests]
+
+
+def make_app(config: Config, store: Store, clock: StepClock, **extra: Any) -> Flask:
+    """The admin page with cheap password hashing and (unless asked) CSRF off."""
+    settings: dict[str, Any] = {
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_KIB": 64,
+        "CLOCK": clock,
+    }
+    settings.update(extra)
+    return create_app(config, store=store, test_config=settings)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return load_config(write_config(tmp_path))
+
+
+@pytest.fixture(scope="session")
+def initialised_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A freshly initialised database, made once: migrating for every test would be slow."""
+    path = tmp_path_factory.mktemp("template") / "doorward.db"
+    with Store(path) as s:
+        s.init("Front entrance")
+    return path
+
+
+@pytest.fixture
+def store(config: Config, initialised_db: Path) -> Iterator[Store]:
+    config.data_dir.mkdir(mode=0o700, exist_ok=True)
+    shutil.copyfile(initialised_db, config.db_path)
+    with Store(config.db_path) as s:
+        yield s
+
+
+@pytest.fixture
+def clock() -> StepClock:
+    return StepClock()
+
+
+@pytest.fixture
+def fresh_app(config: Config, store: Store, clock: StepClock) -> Flask:
+    """An app on a box with no admin account yet."""
+    return make_app(config, store, clock)
+
+
+_HASHES: dict[Any, str] = {}
+
+
+def add_user(app: Flask, username: str, role: str, *, first: bool = False) -> None:
+    web = app.extensions["doorward"]
+    if web.hasher not in _HASHES:
+        _HASHES[web.hasher] = web.hasher.hash(PASSWORD)
+    web.store.add_admin_user(username, _HASHES[web.hasher], role, actor="test", first=first)
+
+
+@pytest.fixture
+def app(fresh_app: Flask) -> Flask:
+    """An app with one account per role: admin, operator, auditor (password PASSWORD)."""
+    add_user(fresh_app, "admin", "admin", first=True)
+    add_user(fresh_app, "operator", "operator")
+    add_user(fresh_app, "auditor", "auditor")
+    return fresh_app
+
+
+def client_from(app: Flask, address: str) -> FlaskClient:
+    """A test client whose requests come from ``address``."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class AuthActions:
+    """Sign in and out through the real forms."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, username: str = "admin", password: str = PASSWORD, **extra: str) -> Any:
+        return self._client.post(
+            "/login", data={"username": username, "password": password, **extra}
+        )
+
+    def logout(self) -> Any:
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def controller(config: Config) -> Iterator[FakeController]:
+    fake = FakeController(config.data_dir)
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.close()
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token in a page's first form."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)

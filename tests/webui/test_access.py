@@ -1,0 +1,97 @@
+"""Every route for every role: a role reaches only its own actions, by link or by typed URL."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from appliance.store import Store
+from tests.webui.conftest import AuthActions
+
+EVERYONE = {"admin", "operator", "auditor"}
+DOOR = {"admin", "operator"}
+ADMIN = {"admin"}
+FOB = "/fobs/H10301:12:3456/status"
+
+# (method, path, roles allowed, the rule it exercises). A POST that reaches its view with an
+# empty form answers 400 (nothing to do), which proves the role check let it through.
+ROUTES = [
+    ("GET", "/", EVERYONE, "/"),
+    ("GET", "/dashboard/live.json", EVERYONE, "/dashboard/live.json"),
+    ("GET", "/fobs", EVERYONE, "/fobs"),
+    ("GET", "/fobs/issue", ADMIN, "/fobs/issue"),
+    ("POST", "/fobs/issue", ADMIN, "/fobs/issue"),
+    ("GET", FOB, ADMIN, "/fobs/<credential>/status"),
+    ("POST", FOB, ADMIN, "/fobs/<credential>/status"),
+    ("GET", "/door", DOOR, "/door"),
+    ("POST", "/door/lockdown_on", DOOR, "/door/<action>"),
+    ("POST", "/door/lockdown_off", DOOR, "/door/<action>"),
+    ("POST", "/door/unlock", DOOR, "/door/<action>"),
+    ("GET", "/users", ADMIN, "/users"),
+    ("POST", "/users/add", ADMIN, "/users/add"),
+    ("POST", "/users/nobody/disable", ADMIN, "/users/<username>/<any(disable, enable):change>"),
+    ("POST", "/users/nobody/enable", ADMIN, "/users/<username>/<any(disable, enable):change>"),
+]
+PUBLIC = {"/login", "/logout", "/setup", "/static/<path:filename>"}
+
+
+@pytest.fixture
+def seeded(app: Flask, store: Store) -> Flask:
+    store.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
+    return app
+
+
+def test_the_table_covers_every_route(app: Flask) -> None:
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    assert rules == {r[3] for r in ROUTES} | PUBLIC
+
+
+@pytest.mark.parametrize("role", sorted(EVERYONE))
+@pytest.mark.parametrize(("method", "path", "allowed", "rule"), ROUTES)
+def test_route_by_role(
+    seeded: Flask, store: Store, role: str, method: str, path: str, allowed: set[str], rule: str
+) -> None:
+    client = seeded.test_client()
+    assert AuthActions(client).login(role).status_code == 302
+    before = (store.current_rev(), store.door_mode())
+    response = client.open(path, method=method, data={})
+    if role not in allowed:
+        assert response.status_code == 403, response.get_data(as_text=True)
+    elif method == "GET":
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 400
+    assert (store.current_rev(), store.door_mode()) == before  # nothing changed either way
+
+
+@pytest.mark.parametrize(("method", "path", "allowed", "rule"), ROUTES)
+def test_route_signed_out(
+    seeded: Flask, method: str, path: str, allowed: set[str], rule: str
+) -> None:
+    response = seeded.test_client().open(path, method=method, data={})
+    if method == "GET" and not path.endswith(".json"):
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login?next=")
+    else:
+        assert response.status_code == 401
+
+
+def test_navigation_shows_what_the_role_may_do(app: Flask) -> None:
+    expected = {
+        "admin": {"Dashboard", "Fobs", "Lockdown &amp; unlock", "Users"},
+        "operator": {"Dashboard", "Fobs", "Lockdown &amp; unlock"},
+        "auditor": {"Dashboard", "Fobs"},
+    }
+    everything = set().union(*expected.values())
+    for role, labels in expected.items():
+        client: FlaskClient = app.test_client()
+        AuthActions(client).login(role)
+        nav = client.get("/").get_data(as_text=True).split("<nav>")[1].split("</nav>")[0]
+        assert {label for label in everything if f">{label}</a>" in nav} == labels, role
+    admin = app.test_client()
+    AuthActions(admin).login("admin")
+    assert "Issue a fob" in admin.get("/fobs").get_data(as_text=True)
+    auditor = app.test_client()
+    AuthActions(auditor).login("auditor")
+    assert "Issue a fob" not in auditor.get("/fobs").get_data(as_text=True)

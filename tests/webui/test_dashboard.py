@@ -1,0 +1,108 @@
+"""The dashboard: the door now (or plainly: no controller), the latest events, the poll endpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask.testing import FlaskClient
+
+from appliance.store import EventRecord, Store
+from appliance.wiegand.formats import encode
+from tests.fakes.box import decision, mock, running_box
+from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
+
+
+def add_events(store: Store, n: int, holder: str = "Officer Ortiz") -> None:
+    store.append_events(
+        [
+            EventRecord(ts=1_700_000_000 + i, kind="granted", holder=holder, credential=f"H:{i}")
+            for i in range(n)
+        ]
+    )
+
+
+def test_without_a_controller_it_says_so_and_shows_the_stored_mode(
+    client: FlaskClient, auth: AuthActions, store: Store
+) -> None:
+    store.set_mode("lockdown", reason="police request", actor="test")
+    auth.login("auditor")
+    page = client.get("/").get_data(as_text=True)
+    assert "The door controller is not running" in page and "doorward run" in page
+    assert "lockdown" in page and "police request" in page
+
+
+def test_with_a_controller_it_shows_lock_door_alarms_health_latency(
+    client: FlaskClient, auth: AuthActions, controller: FakeController
+) -> None:
+    controller.status.update(locked=False, open=True, alarms=["held_open"], degraded=True)
+    auth.login("operator")
+    page = client.get("/").get_data(as_text=True)
+    assert "Controller running" in page and "degraded" in page
+    for text in ("unlocked", "open", "held_open", "parity errors", "frames", "41.0", "90.0"):
+        assert text in page, text
+
+
+def test_the_last_twenty_events_newest_first(
+    client: FlaskClient, auth: AuthActions, store: Store
+) -> None:
+    auth.login("auditor")
+    add_events(store, 30)
+    page = client.get("/").get_data(as_text=True)
+    shown = [f"H:{i}<" for i in range(30) if f"H:{i}<" in page]
+    assert len(shown) == 20 and "H:29<" in page and "H:9<" not in page
+    assert page.index("H:29<") < page.index("H:28<")
+
+
+def test_live_json_gives_new_events_oldest_first_and_the_door(
+    client: FlaskClient, auth: AuthActions, store: Store
+) -> None:
+    auth.login("auditor")
+    last = store.query_events(limit=1)[0].id
+    add_events(store, 3)
+    data = client.get(f"/dashboard/live.json?after={last}").get_json()
+    assert [e["credential"] for e in data["events"]] == ["H:0", "H:1", "H:2"]
+    assert data["door"]["running"] is False and data["door"]["mode"] == "normal"
+    newest = data["events"][-1]["id"]
+    assert client.get(f"/dashboard/live.json?after={newest}").get_json()["events"] == []
+
+
+def test_live_json_refuses_a_bad_after(client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("auditor")
+    for bad in ("-1", "abc", "1.5", "9" * 40, ""):
+        response = client.get(f"/dashboard/live.json?after={bad}")
+        assert response.status_code == 400, bad
+        assert "'after' must be an event id" in response.get_json()["error"]
+
+
+def test_holder_names_with_markup_are_shown_as_text(
+    client: FlaskClient, auth: AuthActions, store: Store
+) -> None:
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    add_events(store, 1, holder=evil)
+    auth.login("auditor")
+    page = client.get("/").get_data(as_text=True)
+    assert evil not in page and "&lt;script&gt;alert(" in page
+    # The poll hands the name over as JSON data; the page script inserts it with textContent.
+    polled = client.get("/dashboard/live.json?after=0")
+    assert polled.mimetype == "application/json"  # with nosniff: never rendered as HTML
+    assert [e["holder"] for e in polled.get_json()["events"] if e["kind"] == "granted"] == [evil]
+
+
+def test_dashboard_against_a_real_controller(tmp_path: Path) -> None:
+    with running_box(tmp_path) as (c, events, config):
+        store = Store(config.db_path)
+        try:
+            app = make_app(config, store, StepClock())
+            add_user(app, "admin", "admin", first=True)
+            client = app.test_client()
+            AuthActions(client).login()
+            mock(c).play(encode("H10301", 1001, 100), realtime=False)
+            events.wait(decision("granted", "H10301:100:1001"))
+            data = client.get("/dashboard/live.json?after=0").get_json()
+            door = data["door"]
+            assert door["running"] is True and door["mode"] == "normal"
+            assert door["locked"] in (True, False) and "reader" in door
+            page = client.get("/").get_data(as_text=True)
+            assert "Controller running" in page and "Reader health" in page
+        finally:
+            store.close()

@@ -1,0 +1,139 @@
+"""Lockdown on/off and momentary unlock: a reason, a confirmation, the store, the controller."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from appliance.store import Store
+from tests.fakes.box import running_box
+from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
+
+
+@pytest.fixture
+def operator(client: FlaskClient, auth: AuthActions) -> FlaskClient:
+    auth.login("operator")
+    return client
+
+
+def test_lockdown_asks_to_confirm_before_changing_anything(
+    operator: FlaskClient, store: Store
+) -> None:
+    rev = store.current_rev()
+    page = operator.post("/door/lockdown_on", data={"reason": "police request"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Put the door in lockdown?" in text
+    assert 'name="confirm" value="yes"' in text and 'value="police request"' in text
+    assert store.current_rev() == rev and store.door_mode()[0].value == "normal"
+
+
+def test_confirmed_lockdown_is_stored_by_who_and_why_and_wakes_the_controller(
+    operator: FlaskClient, store: Store, controller: FakeController
+) -> None:
+    response = operator.post(
+        "/door/lockdown_on", data={"reason": "police request", "confirm": "yes"}
+    )
+    assert response.status_code == 302
+    assert store.door_mode() == (store.door_mode()[0], "police request")
+    assert store.door_mode()[0].value == "lockdown"
+    event = store.query_events(limit=1, kinds=["mode"])[0]
+    assert event.actor == "web:operator" and event.reason == "police request"
+    assert "refresh" in controller.commands()
+    page = operator.get("/door").get_data(as_text=True)
+    assert "the controller has been told" in page
+    operator.post("/door/lockdown_off", data={"reason": "all clear", "confirm": "yes"})
+    assert store.door_mode()[0].value == "normal"
+
+
+def test_lockdown_without_a_controller_is_stored_and_says_so(
+    operator: FlaskClient, store: Store
+) -> None:
+    operator.post("/door/lockdown_on", data={"reason": "drill", "confirm": "yes"})
+    assert store.door_mode()[0].value == "lockdown"
+    assert "no controller is running" in operator.get("/door").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("reason", "needle"),
+    [
+        ("", "Reason is required"),
+        ("   ", "Reason is required"),
+        ("x" * 201, "limit is 200"),
+        ("line\x00break", "control character"),
+    ],
+)
+@pytest.mark.parametrize("action", ["lockdown_on", "lockdown_off", "unlock"])
+def test_a_bad_reason_changes_nothing(
+    operator: FlaskClient,
+    store: Store,
+    controller: FakeController,
+    action: str,
+    reason: str,
+    needle: str,
+) -> None:
+    rev = store.current_rev()
+    response = operator.post(f"/door/{action}", data={"reason": reason, "confirm": "yes"})
+    assert response.status_code == 400 and needle in response.get_data(as_text=True)
+    assert store.current_rev() == rev
+    assert set(controller.commands()) <= {"status"}  # only read, for the page
+
+
+def test_an_unknown_action_is_404(operator: FlaskClient, store: Store) -> None:
+    rev = store.current_rev()
+    response = operator.post("/door/hold_on", data={"reason": "x", "confirm": "yes"})
+    assert response.status_code == 404 and store.current_rev() == rev
+
+
+def test_unlock_goes_to_the_controller_with_who_and_why(
+    operator: FlaskClient, controller: FakeController
+) -> None:
+    confirm = operator.post("/door/unlock", data={"reason": "delivery"})
+    assert "Unlock the door once?" in confirm.get_data(as_text=True)
+    assert controller.commands() == []
+    done = operator.post("/door/unlock", data={"reason": "delivery", "confirm": "yes"})
+    assert done.status_code == 302
+    unlock = [r for r in controller.requests if r["cmd"] == "unlock"]
+    assert unlock == [{"cmd": "unlock", "actor": "web:operator", "reason": "delivery"}]
+
+
+def test_unlock_without_a_controller_says_the_door_was_not_unlocked(
+    operator: FlaskClient,
+) -> None:
+    response = operator.post("/door/unlock", data={"reason": "delivery", "confirm": "yes"})
+    assert response.status_code == 503
+    assert "the door was not unlocked" in response.get_data(as_text=True)
+
+
+def test_unlock_refused_by_the_controller(
+    operator: FlaskClient, controller: FakeController
+) -> None:
+    controller.refused = "'reason' must be a non-empty string"
+    response = operator.post("/door/unlock", data={"reason": "x", "confirm": "yes"})
+    assert response.status_code == 503 and "must be a non-empty" in response.get_data(as_text=True)
+
+
+def test_unlock_and_lockdown_reach_a_real_controller(tmp_path: Path) -> None:
+    with running_box(tmp_path) as (_, events, config):
+        store = Store(config.db_path)
+        try:
+            app = make_app(config, store, StepClock())
+            add_user(app, "admin", "admin", first=True)
+            client = app.test_client()
+            AuthActions(client).login()
+            mark = events.mark()
+            client.post("/door/unlock", data={"reason": "delivery", "confirm": "yes"})
+            rec = events.wait(lambda r: r.kind == "unlock", start=mark)
+            assert rec.actor == "web:admin" and rec.reason == "delivery"
+            client.post("/door/lockdown_on", data={"reason": "police", "confirm": "yes"})
+            assert store.door_mode()[0].value == "lockdown"
+            # The refresh woke the controller; its view catches up without any sleep here.
+            rev = store.current_rev()
+            for _ in range(1000):
+                status = client.get("/dashboard/live.json?after=0").get_json()["door"]
+                if status["view_revision"] >= rev:
+                    break
+            assert status["mode"] == "lockdown"
+        finally:
+            store.close()
