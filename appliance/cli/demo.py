@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import queue
 import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.cli import UsageError
+from appliance.cli.demo_web import DEMO_USER, start_admin_page
 from appliance.config import load_config
 from appliance.controller import control
 from appliance.core.model import Mode, Status
@@ -138,6 +140,10 @@ def register(sub: Any) -> None:
     p.add_argument("--no-tour", action="store_true", help="skip the guided tour of reads")
     p.add_argument("--once", action="store_true", help="exit after the tour (for scripts)")
     p.add_argument(
+        "--web-port", type=int, default=8080, help="the admin page's port (default 8080)"
+    )
+    p.add_argument("--no-web", action="store_true", help="do not start the admin page")
+    p.add_argument(
         "--pause",
         type=float,
         default=None,
@@ -208,6 +214,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         store.init(config.door.name)
         seed(store)
     controller = Controller(config)
+    web: subprocess.Popen[str] | None = None
     source = controller.source
     assert isinstance(source, MockEdgeSource)  # the demo config names the mock back-end
     printer = _LivePrinter(controller.store)
@@ -250,11 +257,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "Ctrl-C stops the demo.",
             flush=True,
         )
+        if not args.no_web:
+            web, password = start_admin_page(config_file, controller.store, args.web_port)
+            print(
+                f"\nThe admin page: http://127.0.0.1:{args.web_port}/  "
+                f"(user {DEMO_USER}, password {password})",
+                flush=True,
+            )
         while runner.is_alive():
             runner.join(0.5)
     except KeyboardInterrupt:
         pass
     finally:
+        if web is not None:
+            web.terminate()
+            web.wait(10)
         controller.stop()
         runner.join(10)
         printer.stop()

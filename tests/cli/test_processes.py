@@ -120,3 +120,31 @@ def test_demo_refuses_a_bad_dir_cleanly(tmp_path: Path, cli: Cli) -> None:
     result = cli("demo", "--once", "--dir", str(tmp_path))
     assert result.code == 2 and "not a Doorward demo box" in result.err
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_demo_serves_the_admin_page_with_a_fresh_demo_account(tmp_path: Path) -> None:
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:  # a free port for this run
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home = str(tmp_path / "demo")
+    proc = subprocess.Popen(
+        doorward_cmd("demo", "--no-tour", "--dir", home, "--web-port", str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = next(ln for ln in proc.stdout if ln.startswith("The admin page:"))
+        assert f"http://127.0.0.1:{port}/" in line and "user demo, password " in line
+        password = line.rsplit("password ", 1)[1].rstrip(")\n")
+        assert len(password) >= 12
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
+            assert "Sign in" in r.read().decode()  # the demo said where only once it answered
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+    assert proc.returncode == 0

@@ -1,0 +1,54 @@
+"""The demo's admin page: a demo account and ``doorward web`` as its own process, as on a box."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from appliance.store import Store
+
+DEMO_USER = "demo"
+STARTUP_SECONDS = 30
+
+
+def start_admin_page(
+    config_file: Path, store: Store, port: int
+) -> tuple[subprocess.Popen[str], str]:
+    """Create the demo admin account and start the admin page; returns the process and password."""
+    from webui.security import make_hasher
+
+    password = secrets.token_urlsafe(12)  # fresh each run: no password is the same on two demos
+    store.add_admin_user(
+        DEMO_USER, make_hasher({}).hash(password), "admin", actor="demo", first=True
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "appliance.cli",
+            "--config",
+            str(config_file),
+            "web",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:  # say where it is only once it answers
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, password
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(
+                    f"the admin page did not start on port {port} (in use? try --web-port)"
+                ) from None
+            time.sleep(0.1)
