@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-stamp
 
-.PHONY: all venv test lint unit demo bench clean
+.PHONY: all venv test lint unit browser-test demo bench clean
 
 all: test
 
@@ -26,7 +26,14 @@ lint: venv
 	$(BIN)/mypy
 
 unit: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --ignore=tests/browser
+
+# The admin page in headless Chromium (Debian's package; installed here as root if missing).
+browser-test: venv
+	@[ -x /usr/bin/chromium ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+	  else echo "Debian's chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
+	$(BIN)/python -m pytest -q tests/browser
 
 test: lint unit
 

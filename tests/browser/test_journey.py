@@ -1,0 +1,75 @@
+"""A newcomer's journey through the admin page, in headless Chromium against a running box."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import Box, shot
+
+PASSWORD = "correct horse battery"
+
+
+def test_first_run_then_a_fob_from_issue_to_lost_and_a_lockdown(box: Box, page: Any) -> None:
+    page.goto(box.url + "/")
+    assert page.url.endswith("/setup")  # no admin yet: the one-time setup code is the way in
+    shot(page, "01-setup")
+    page.fill("#f-code", "not-the-code")
+    page.fill("#f-username", "principal")
+    page.fill("#f-password", PASSWORD)
+    page.fill("#f-confirm", PASSWORD)
+    page.click("main button[type=submit]")
+    assert page.url.endswith("/setup") and page.locator(".error").count() > 0
+    page.fill("#f-code", box.setup_code)
+    page.fill("#f-password", PASSWORD)
+    page.fill("#f-confirm", PASSWORD)
+    page.click("main button[type=submit]")
+    if "/login" in page.url:
+        page.fill("#f-username", "principal")
+        page.fill("#f-password", PASSWORD)
+        page.click("main button[type=submit]")
+    page.wait_for_selector("h1:has-text('Dashboard')")
+    shot(page, "02-dashboard")
+
+    page.goto(box.url + "/fobs/issue")
+    page.fill("#f-facility", "100")
+    page.fill("#f-number", "4242")
+    page.fill("#f-holder", "Officer <b>Test</b>")
+    page.fill("#f-serial", "T-1")
+    page.select_option("#f-group", "responders")
+    shot(page, "03-issue-fob")
+    page.click("main button[type=submit]")
+    row = page.locator("tr", has_text="T-1")
+    assert row.count() == 1 and "Officer <b>Test</b>" in row.inner_text()  # shown as text
+    shot(page, "04-fobs")
+
+    assert box.doorward("swipe", "--format", "H10301", "--facility", "100", "--number", "4242")
+    page.goto(box.url + "/")
+    page.wait_for_selector("td:has-text('H10301:100:4242')")
+    assert "granted" in page.locator("tr", has_text="H10301:100:4242").first.inner_text()
+
+    page.goto(box.url + "/fobs")
+    page.locator("tr", has_text="T-1").locator("a", has_text="Change status").click()
+    page.select_option("#f-status", "lost")
+    page.fill("#f-reason", "reported lost at 03:00")
+    shot(page, "05-mark-lost")
+    page.click("main button[type=submit]")
+    assert "lost" in page.locator("tr", has_text="T-1").inner_text()
+    out = box.doorward("swipe", "--format", "H10301", "--facility", "100", "--number", "4242")
+    assert "denied (lost)" in out
+
+    page.goto(box.url + "/door")
+    form = page.locator("form", has=page.locator("button", has_text="Put the door in lockdown"))
+    form.locator("input[name=reason]").fill("police request")
+    form.locator("button").click()
+    shot(page, "06-lockdown-confirm")
+    page.locator("button", has_text="Yes").click()
+    page.wait_for_selector("text=lockdown")
+    shot(page, "07-lockdown")
+    out = box.doorward("swipe", "--format", "H10301", "--facility", "12", "--number", "3456")
+    assert "denied (lockdown)" in out
+    form = page.locator("form", has=page.locator("button", has_text="Lift the lockdown"))
+    form.locator("input[name=reason]").fill("all clear")
+    form.locator("button").click()
+    page.locator("button", has_text="Yes").click()
+    out = box.doorward("swipe", "--format", "H10301", "--facility", "12", "--number", "3456")
+    assert out.splitlines()[-1].startswith("granted")
