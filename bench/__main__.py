@@ -72,6 +72,27 @@ def revoke_rows() -> list[str]:
     ]
 
 
+def pages_rows() -> list[str]:
+    from bench import pages
+
+    rows = [
+        "| page (100,000 credentials, 1,000,000 events) | p50 (ms) | p95 (ms) |",
+        "|---|---:|---:|",
+    ]
+    for name, r in pages.run().items():
+        rows.append(f"| {name} | {_f(r['p50_ms'])} | {_f(r['p95_ms'])} |")
+    d = pages.door_beside_busy_pages()
+    rows += [
+        "",
+        "| door: edge→relay, 1 ms reader, frame_bits 26 | p50 (ms) | p99 (ms) |",
+        "|---|---:|---:|",
+        f"| quiet | {_f(d['quiet_p50_ms'])} | {_f(d['quiet_p99_ms'])} |",
+        f"| another process requesting pages nonstop | {_f(d['busy_p50_ms'])} "
+        f"| {_f(d['busy_p99_ms'])} |",
+    ]
+    return rows
+
+
 SECTIONS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "decision": ("Decision time and memory", decision_rows),
     "latency": (
@@ -79,6 +100,7 @@ SECTIONS: dict[str, tuple[str, Callable[[], list[str]]]] = {
         latency_rows,
     ),
     "revoke": ("Revocation → denial", revoke_rows),
+    "pages": ("Admin page times, and the door beside a busy page", pages_rows),
 }
 
 

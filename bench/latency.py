@@ -28,9 +28,10 @@ def _reads(
     count: int,
     import_proc: Any = None,
     data_dir: Path | None = None,
+    card: tuple[int, int] = (1, 1),
 ) -> list[float]:
     """Play ``count`` cards (at least until the import ends); return edge-to-relay in ms."""
-    bits = encode("H10301", 1, 1)
+    bits = encode("H10301", card[1], card[0])
     out: list[float] = []
     while len(out) < count or (import_proc is not None and import_proc.poll() is None):
         mark = len(emu.records)

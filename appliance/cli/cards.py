@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from appliance.cli import UsageError
-from appliance.cli.common import actor, bounded_int, load, notify, open_store, positive_int
+from appliance.cli.common import (
+    actor,
+    bounded_int,
+    load,
+    notify,
+    open_store,
+    positive_int,
+    yield_to_the_door,
+)
 from appliance.core.model import Status
 from appliance.store import ImportRejected, Store
 from appliance.wiegand.formats import credential_from_fields
@@ -189,6 +197,7 @@ def cmd_card_list(args: argparse.Namespace) -> int:
 
 def cmd_card_import(args: argparse.Namespace) -> int:
     config = load(args)
+    yield_to_the_door()  # a bulk job: the door comes first
     with open_store(config) as store:
         try:
             # a Path: the store takes a plain str as the CSV text itself, not as a file name
@@ -209,6 +218,7 @@ def cmd_card_import(args: argparse.Namespace) -> int:
 
 def cmd_card_export(args: argparse.Namespace) -> int:
     config = load(args)
+    yield_to_the_door()
     with open_store(config) as store:
         if args.output:
             with open(args.output, "w", newline="", encoding="utf-8") as out:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
@@ -91,3 +92,15 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+BACKGROUND_NICE = 10
+
+
+def yield_to_the_door() -> None:
+    """Lower this process's CPU priority: the admin page and bulk work must never delay a door.
+
+    Lowering is always allowed (raising the controller's would need privileges it does not have).
+    """
+    with contextlib.suppress(OSError):  # already as low as it goes
+        os.nice(BACKGROUND_NICE)

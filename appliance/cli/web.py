@@ -6,7 +6,7 @@ import argparse
 import logging
 from typing import Any
 
-from appliance.cli.common import bounded_int, load, open_store
+from appliance.cli.common import bounded_int, load, open_store, yield_to_the_door
 
 LOG = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
@@ -40,6 +40,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     from webui.boxfiles import ensure_setup_code
 
     config = load(args)
+    yield_to_the_door()
     store = open_store(config)
     if not store.schema_is_current():
         raise RuntimeError("the database schema is out of date: run 'doorward init' first")
