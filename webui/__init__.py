@@ -57,9 +57,9 @@ def create_app(
     app.after_request(add_security_headers)
     _register_errors(app)
 
-    from webui import auth, dashboard, door, fobs, users
+    from webui import auth, dashboard, door, fobs, fobs_csv, users
 
-    for module in (auth, dashboard, door, fobs, users):
+    for module in (auth, dashboard, door, fobs, fobs_csv, users):
         app.register_blueprint(module.bp)
     app.jinja_env.globals["nav_for"] = _nav_for
     return app
