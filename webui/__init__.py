@@ -36,7 +36,7 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
-        MAX_CONTENT_LENGTH=1024 * 1024,
+        MAX_CONTENT_LENGTH=1024 * 1024,  # the CSV import allows more for itself
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session (8 h at most)
         TLS=False,
     )
@@ -57,11 +57,25 @@ def create_app(
     app.after_request(add_security_headers)
     _register_errors(app)
 
-    from webui import auth, dashboard, door, fobs, fobs_csv, users
+    from webui import (
+        api,
+        api_token,
+        auth,
+        dashboard,
+        door,
+        fobs,
+        fobs_csv,
+        groups,
+        holders,
+        reader,
+        users,
+    )
 
-    for module in (auth, dashboard, door, fobs, fobs_csv, users):
+    blueprints = (auth, dashboard, door, fobs, fobs_csv, holders, groups, reader, users)
+    for module in (*blueprints, api, api_token):
         app.register_blueprint(module.bp)
-    app.jinja_env.globals["nav_for"] = _nav_for
+    mock = config.gpio.backend == "mock"
+    app.jinja_env.globals["nav_for"] = lambda role: _nav_for(role, mock=mock)
     return app
 
 
@@ -69,13 +83,22 @@ def create_app(
 NAV = (
     ("dashboard.index", "Dashboard", ("admin", "operator", "auditor")),
     ("fobs.index", "Fobs", ("admin", "operator", "auditor")),
+    ("holders.index", "Holders", ("admin", "operator", "auditor")),
+    ("groups.index", "Groups", ("admin", "operator", "auditor")),
     ("door.index", "Lockdown & unlock", ("admin", "operator")),
+    ("reader.index", "Simulated reader", ("admin", "operator")),
     ("users.index", "Users", ("admin",)),
+    ("api_token.index", "API token", ("admin", "operator", "auditor")),
 )
+MOCK_ONLY = {"reader.index"}  # the simulated reader exists only on the mock back-end
 
 
-def _nav_for(role: str) -> list[tuple[str, str]]:
-    return [(endpoint, label) for endpoint, label, roles in NAV if role in roles]
+def _nav_for(role: str, *, mock: bool) -> list[tuple[str, str]]:
+    return [
+        (endpoint, label)
+        for endpoint, label, roles in NAV
+        if role in roles and (mock or endpoint not in MOCK_ONLY)
+    ]
 
 
 def _register_errors(app: Flask) -> None:

@@ -27,6 +27,7 @@ def upload() -> Page:
     """Import a CSV of credentials; a file is imported whole or not at all."""
     if request.method == "GET":
         return render_template("fobs/import.html", errors=[], problem=None, columns=COLUMNS)
+    request.max_content_length = MAX_UPLOAD + 64 * 1024  # this form only: a big district's list
     file = request.files.get("file")
     if file is None or not file.filename:
         return _failed("choose a CSV file to import")

@@ -18,6 +18,7 @@ from appliance.core.model import CardEntry, GroupPolicy, Mode, Status
 from appliance.store import cards, csvio, events, groups, holders, queries, users
 from appliance.store import validate as v
 from appliance.store.db import DB_NAME, DEFAULT_BUSY_TIMEOUT_MS, Database, prepare_data_dir
+from appliance.store.directory_api import DirectoryApi
 from appliance.store.errors import StoreError
 from appliance.store.reads import StoreReads
 from appliance.store.rows import (
@@ -28,12 +29,13 @@ from appliance.store.rows import (
     Snapshot,
     Unset,
 )
+from appliance.store.tokens_api import TokensApi
 
 CardSelector = cards.CardSelector
 Schedule = Iterable[Mapping[str, Any] | ScheduleWindow]
 
 
-class Store(StoreReads):
+class Store(StoreReads, DirectoryApi, TokensApi):
     """The card store, audit log and door state in one SQLite file (WAL, shared by processes)."""
 
     def __init__(

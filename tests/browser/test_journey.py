@@ -57,14 +57,25 @@ def test_first_run_then_a_fob_from_issue_to_lost_and_a_lockdown(box: Box, page: 
     out = box.doorward("swipe", "--format", "H10301", "--facility", "100", "--number", "4242")
     assert "denied (lost)" in out
 
+    rows = "".join(f"H10301,50,{n},Officer {n},B-{n},responders\n" for n in range(1000))
+    csv = box.config.parent / "thousand.csv"
+    csv.write_text("format,facility,number,holder,serial,group\n" + rows)
+    page.goto(box.url + "/fobs/import")
+    page.set_input_files("#f-file", str(csv))
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=Imported 1000 fob(s)")
+    shot(page, "06-imported")
+    out = box.doorward("swipe", "--format", "H10301", "--facility", "50", "--number", "999")
+    assert out.splitlines()[-1].startswith("granted")
+
     page.goto(box.url + "/door")
     form = page.locator("form", has=page.locator("button", has_text="Put the door in lockdown"))
     form.locator("input[name=reason]").fill("police request")
     form.locator("button").click()
-    shot(page, "06-lockdown-confirm")
+    shot(page, "07-lockdown-confirm")
     page.locator("button", has_text="Yes").click()
     page.wait_for_selector("text=lockdown")
-    shot(page, "07-lockdown")
+    shot(page, "08-lockdown")
     out = box.doorward("swipe", "--format", "H10301", "--facility", "12", "--number", "3456")
     assert "denied (lockdown)" in out
     form = page.locator("form", has=page.locator("button", has_text="Lift the lockdown"))

@@ -1,0 +1,36 @@
+"""The Store's methods for the JSON API: API token digests and the paged holder list."""
+
+from __future__ import annotations
+
+from appliance.store import tokens
+from appliance.store.db import Database
+from appliance.store.rows import HolderRow
+from appliance.store.users import AdminUserRow
+
+
+class TokensApi:
+    """Mixed into Store: each method runs in one transaction, raising only StoreError."""
+
+    _db: Database
+
+    def set_api_token_digest(self, username: str, digest: str | None, *, actor: str) -> None:
+        """Store an account's API token as its SHA-256 hex digest, or revoke it with None."""
+        with self._db.write("saving an API token") as s:
+            tokens.set_token_digest(s, self._db.now_us(), username, digest, actor=actor)
+
+    def api_token_owner(self, user_id: int) -> tuple[AdminUserRow, str | None] | None:
+        """The account with this id and its API token digest (None if none), or None."""
+        with self._db.read("reading an API token") as s:
+            return tokens.token_owner(s, user_id)
+
+    def list_holders_page(
+        self, *, search: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[HolderRow]:
+        """Holders matching ``search`` (name, agency or badge), by name, one page."""
+        with self._db.read("listing holders") as s:
+            return tokens.holders_page(s, search=search, limit=limit, offset=offset)
+
+    def count_holders_matching(self, *, search: str | None = None) -> int:
+        """How many holders match ``search``."""
+        with self._db.read("counting holders") as s:
+            return tokens.count_holders(s, search=search)

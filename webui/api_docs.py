@@ -1,0 +1,341 @@
+"""The JSON API's contract: the fields each endpoint takes, and the OpenAPI 3.1 document.
+
+The views check input against the same Field declarations this document is built from,
+so the document cannot drift from what the API accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from appliance import __version__
+from webui.api_fields import Field
+
+PREFIX = "/api/v1"
+STATUSES = ("issued", "returned", "lost", "stolen", "revoked")
+EVENT_ORDER = ("newest", "oldest")
+ANY = ("admin", "operator", "auditor")
+DOOR = ("admin", "operator")
+ADMIN = ("admin",)
+
+PAGE = (
+    Field("limit", "integer", "How many to return (default 100).", low=1, high=500),
+    Field("offset", "integer", "How many to skip.", high=10**9),
+)
+CREDENTIALS_QUERY = (
+    Field("search", "string", "Holder, agency, serial or card (FORMAT:FACILITY:NUMBER)."),
+    Field("status", "string", "Only credentials in this status.", choices=STATUSES),
+    Field("holder", "string", "Only this holder's credentials (exact name)."),
+    *PAGE,
+)
+CREDENTIAL_BODY = (
+    Field("format", "string", "Wiegand format, e.g. H10301.", required=True, max_len=16),
+    Field("facility", "integer", "Facility code, if the format has one."),
+    Field("number", "integer", "Card number.", required=True),
+    Field("holder", "string", "Holder's name (created if new).", required=True),
+    Field("serial", "string", "Serial printed on the fob.", max_len=64),
+    Field("group", "string", "Access group (default staff).", max_len=64),
+)
+STATUS_BODY = (
+    Field("status", "string", "The new status.", required=True, choices=STATUSES),
+    Field("reason", "string", "Why (kept in the audit log).", required=True, max_len=500),
+)
+HOLDERS_QUERY = (Field("search", "string", "Name, agency or badge."), *PAGE)
+HOLDER_BODY = (
+    Field("name", "string", "Full name (unique).", required=True),
+    Field("agency", "string", "Agency, e.g. the police department."),
+    Field("badge", "string", "Badge number.", max_len=64),
+    Field("contact", "string", "How to reach them."),
+    Field("notes", "string", "Notes (may span lines).", max_len=2000, multiline=True),
+)
+EVENTS_QUERY = (
+    Field("kinds", "string", "Comma-separated event kinds, e.g. granted,denied.", max_len=400),
+    Field("serial", "string", "Only events for this fob serial.", max_len=64),
+    Field("holder", "string", "Only events for this holder (exact name)."),
+    Field("since", "datetime", "From this time (inclusive), ISO 8601 with an offset."),
+    Field("until", "datetime", "Before this time (exclusive), ISO 8601 with an offset."),
+    Field("after_id", "integer", "Only events with a larger id (for polling)."),
+    Field("limit", "integer", "How many to return (default 100).", low=1, high=1000),
+    Field("order", "string", "newest (default) or oldest first.", choices=EVENT_ORDER),
+)
+LOCKDOWN_BODY = (
+    Field(
+        "state",
+        "string",
+        "on: lockdown; off: back to normal.",
+        required=True,
+        choices=("on", "off"),
+    ),
+    Field("reason", "string", "Why (kept in the audit log).", required=True),
+)
+UNLOCK_BODY = (Field("reason", "string", "Why (kept in the audit log).", required=True),)
+
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+_TEXT = {"type": ["string", "null"]}
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "string", "description": "What was wrong."}},
+    },
+    "Credential": {
+        "type": "object",
+        "properties": {
+            "credential": {"type": "string", "examples": ["H10301:12:3456"]},
+            "format": {"type": "string"},
+            "facility": {"type": ["integer", "null"]},
+            "number": {"type": "integer"},
+            "serial": _TEXT,
+            "holder": {"type": "string"},
+            "agency": _TEXT,
+            "group": {"type": "string"},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "status_reason": _TEXT,
+            "status_changed_at": _TIME,
+            "status_changed_by": {"type": "string"},
+            "issued_at": _TIME,
+            "issued_by": {"type": "string"},
+            "returned_at": _TIME,
+            "valid_from": _TIME,
+            "valid_until": _TIME,
+            "has_pin": {"type": "boolean"},
+            "source": {"type": "string"},
+        },
+    },
+    "Holder": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "agency": _TEXT,
+            "badge": _TEXT,
+            "contact": _TEXT,
+            "notes": _TEXT,
+            "created_at": _TIME,
+            "credentials": {"type": "integer", "description": "How many credentials they hold."},
+        },
+    },
+    "Event": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "time": {"type": "string", "format": "date-time"},
+            "kind": {"type": "string"},
+            "reason": _TEXT,
+            "credential": _TEXT,
+            "holder": _TEXT,
+            "serial": _TEXT,
+            "door": _TEXT,
+            "actor": _TEXT,
+            "detail": {"type": ["object", "null"]},
+        },
+    },
+}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _object(fields: Sequence[Field]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [f.name for f in fields if f.required],
+        "properties": {f.name: {**f.schema(), "description": f.description} for f in fields},
+    }
+
+
+def _list(key: str, item: str) -> dict[str, Any]:
+    props = {key: {"type": "array", "items": _ref(item)}}
+    if key != "events":
+        props.update(
+            total={"type": "integer"}, limit={"type": "integer"}, offset={"type": "integer"}
+        )
+    return {"type": "object", "properties": props}
+
+
+_ERRORS = {
+    "400": "Bad input (the message names the field); nothing was changed.",
+    "401": "No token, or a token that is not valid (revoked, replaced, or its account disabled).",
+    "403": "The token's role may not do this.",
+    "404": "No such thing.",
+    "409": "Conflicts with what is on record; nothing was changed.",
+    "503": "The database or the controller could not be reached; nothing was changed.",
+}
+
+
+def _operation(
+    summary: str,
+    roles: Sequence[str],
+    ok: tuple[str, dict[str, Any], str],
+    *,
+    errors: Sequence[str] = ("400", "401", "403", "503"),
+    query: Sequence[Field] = (),
+    body: Sequence[Field] = (),
+    path_params: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    params = list(path_params) + [
+        {
+            "name": f.name,
+            "in": "query",
+            "required": f.required,
+            "description": f.description,
+            "schema": f.schema(),
+        }
+        for f in query
+    ]
+    code, schema, description = ok
+    responses = {code: _json(schema, description)}
+    for err in errors:
+        responses[err] = _json(_ref("Error"), _ERRORS[err])
+    op: dict[str, Any] = {
+        "summary": summary,
+        "description": f"Roles: {', '.join(roles)}. Unknown fields and parameters are refused.",
+        "x-roles": list(roles),
+        "parameters": params,
+        "responses": responses,
+    }
+    if body:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _object(body)}},
+        }
+    return op
+
+
+_SERIAL = {
+    "name": "serial",
+    "in": "path",
+    "required": True,
+    "description": "The fob's serial.",
+    "schema": {"type": "string", "maxLength": 64},
+}
+_STATUS = {
+    "type": "object",
+    "properties": {
+        "controller": {"type": "string", "enum": ["running", "not running"]},
+        "door": {"type": "object", "description": "The controller's live status."},
+        "mode": {"type": "string", "description": "The stored mode, when no controller runs."},
+        "mode_reason": _TEXT,
+        "error": {"type": "string", "description": "Why the controller was not reached."},
+    },
+}
+_TOLD = {"type": "boolean", "description": "Whether the running controller was told at once."}
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document for every endpoint under /api/v1."""
+    open_op = _operation(
+        "This document.", ("anyone",), ("200", {"type": "object"}, "OpenAPI 3.1"), errors=()
+    )
+    open_op["security"] = []
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Doorward door API",
+            "version": __version__,
+            "description": "One door's cards, holders, events and lockdown. Create a token at "
+            f"{PREFIX}/token and send it as 'Authorization: Bearer <token>'. Times are ISO 8601 "
+            'with an offset; every error is {"error": "..."}.',
+        },
+        "servers": [{"url": PREFIX}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A per-user API token.",
+                }
+            },
+            "schemas": SCHEMAS,
+        },
+        "paths": {
+            "/openapi.json": {"get": open_op},
+            "/status": {
+                "get": _operation(
+                    "The door now.", ANY, ("200", _STATUS, "The door"), errors=("401", "403", "503")
+                )
+            },
+            "/credentials": {
+                "get": _operation(
+                    "List credentials, newest first.",
+                    ANY,
+                    ("200", _list("credentials", "Credential"), "A page"),
+                    query=CREDENTIALS_QUERY,
+                ),
+                "post": _operation(
+                    "Issue a credential.",
+                    ADMIN,
+                    ("201", _ref("Credential"), "Issued"),
+                    errors=("400", "401", "403", "409", "503"),
+                    body=CREDENTIAL_BODY,
+                ),
+            },
+            "/credentials/{serial}/status": {
+                "post": _operation(
+                    "Change a credential's status; the door refuses it at once.",
+                    ADMIN,
+                    ("200", _ref("Credential"), "Changed"),
+                    errors=("400", "401", "403", "404", "503"),
+                    body=STATUS_BODY,
+                    path_params=[_SERIAL],
+                )
+            },
+            "/holders": {
+                "get": _operation(
+                    "List holders by name.",
+                    ANY,
+                    ("200", _list("holders", "Holder"), "A page"),
+                    query=HOLDERS_QUERY,
+                ),
+                "post": _operation(
+                    "Add a holder.",
+                    ADMIN,
+                    ("201", _ref("Holder"), "Added"),
+                    errors=("400", "401", "403", "409", "503"),
+                    body=HOLDER_BODY,
+                ),
+            },
+            "/events": {
+                "get": _operation(
+                    "Query the audit log.",
+                    ANY,
+                    ("200", _list("events", "Event"), "Events"),
+                    query=EVENTS_QUERY,
+                )
+            },
+            "/lockdown": {
+                "post": _operation(
+                    "Put the door in lockdown, or lift it.",
+                    DOOR,
+                    (
+                        "200",
+                        {
+                            "type": "object",
+                            "properties": {"mode": {"type": "string"}, "controller_told": _TOLD},
+                        },
+                        "Stored",
+                    ),
+                    body=LOCKDOWN_BODY,
+                )
+            },
+            "/unlock": {
+                "post": _operation(
+                    "Unlock the door once (through the running controller).",
+                    DOOR,
+                    (
+                        "200",
+                        {"type": "object", "properties": {"unlocked": {"type": "boolean"}}},
+                        "Unlocked",
+                    ),
+                    body=UNLOCK_BODY,
+                )
+            },
+        },
+    }
