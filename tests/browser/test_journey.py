@@ -42,7 +42,12 @@ def test_first_run_then_a_fob_from_issue_to_lost_and_a_lockdown(box: Box, page: 
     assert row.count() == 1 and "Officer <b>Test</b>" in row.inner_text()  # shown as text
     shot(page, "04-fobs")
 
-    assert box.doorward("swipe", "--format", "H10301", "--facility", "100", "--number", "4242")
+    page.goto(box.url + "/reader")  # the simulated reader panel: the officer taps the fob
+    page.select_option("#f-fob", "H10301:100:4242")
+    page.locator("button", has_text="Present this fob").click()
+    decision = page.locator("#result .decision")
+    assert decision.inner_text().startswith("granted")
+    shot(page, "05-reader-granted")
     page.goto(box.url + "/")
     page.wait_for_selector("td:has-text('H10301:100:4242')")
     assert "granted" in page.locator("tr", has_text="H10301:100:4242").first.inner_text()
@@ -51,11 +56,13 @@ def test_first_run_then_a_fob_from_issue_to_lost_and_a_lockdown(box: Box, page: 
     page.locator("tr", has_text="T-1").locator("a", has_text="Change status").click()
     page.select_option("#f-status", "lost")
     page.fill("#f-reason", "reported lost at 03:00")
-    shot(page, "05-mark-lost")
+    shot(page, "06-mark-lost")
     page.click("main button[type=submit]")
     assert "lost" in page.locator("tr", has_text="T-1").inner_text()
-    out = box.doorward("swipe", "--format", "H10301", "--facility", "100", "--number", "4242")
-    assert "denied (lost)" in out
+    page.goto(box.url + "/reader")
+    page.select_option("#f-fob", "H10301:100:4242")
+    page.locator("button", has_text="Present this fob").click()
+    assert page.locator("#result .decision").inner_text().startswith("denied (lost)")
 
     rows = "".join(f"H10301,50,{n},Officer {n},B-{n},responders\n" for n in range(1000))
     csv = box.config.parent / "thousand.csv"
@@ -64,7 +71,7 @@ def test_first_run_then_a_fob_from_issue_to_lost_and_a_lockdown(box: Box, page: 
     page.set_input_files("#f-file", str(csv))
     page.click("main button[type=submit]")
     page.wait_for_selector("text=Imported 1000 fob(s)")
-    shot(page, "06-imported")
+    shot(page, "07-imported")
     out = box.doorward("swipe", "--format", "H10301", "--facility", "50", "--number", "999")
     assert out.splitlines()[-1].startswith("granted")
 
@@ -72,10 +79,10 @@ def test_first_run_then_a_fob_from_issue_to_lost_and_a_lockdown(box: Box, page: 
     form = page.locator("form", has=page.locator("button", has_text="Put the door in lockdown"))
     form.locator("input[name=reason]").fill("police request")
     form.locator("button").click()
-    shot(page, "07-lockdown-confirm")
+    shot(page, "08-lockdown-confirm")
     page.locator("button", has_text="Yes").click()
     page.wait_for_selector("text=lockdown")
-    shot(page, "08-lockdown")
+    shot(page, "09-lockdown")
     out = box.doorward("swipe", "--format", "H10301", "--facility", "12", "--number", "3456")
     assert "denied (lockdown)" in out
     form = page.locator("form", has=page.locator("button", has_text="Lift the lockdown"))
