@@ -7,9 +7,10 @@ with ``on()``/``off()`` (``appliance.hw.io`` builds them), so tests use gpiozero
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from appliance.core.model import Mode
 
@@ -34,6 +35,66 @@ class DoorSettings:
     rex_unlocks: bool = True  # False: REX only shunts the forced-open alarm
     dps_debounce_seconds: float = 0.1
     forced_open_grace_seconds: float = 1.0
+
+
+# Settings an admin may change on the admin page (stored in the door_settings table), with
+# their limits; everything else about the door is the installer's, in the config file.
+SECONDS_LIMITS: dict[str, tuple[float, float]] = {
+    "unlock_seconds": (0.1, 3600.0),
+    "held_open_seconds": (1.0, 86400.0),
+}
+REX_MODES = ("unlock", "shunt")
+EDITABLE_SETTINGS = (*SECONDS_LIMITS, "rex_mode")
+
+
+class SettingError(ValueError):
+    """A door setting's key or value is unusable; the message says which and why."""
+
+
+def check_setting(key: str, value: object) -> float | str:
+    """The clean value of one editable door setting, or SettingError naming what is wrong."""
+    if key == "rex_mode":
+        if not isinstance(value, str) or value not in REX_MODES:
+            raise SettingError(f"rex_mode must be one of {', '.join(REX_MODES)}, not {value!r}")
+        return value
+    if key not in SECONDS_LIMITS:
+        raise SettingError(
+            f"{key!r} is not a door setting that can be changed here "
+            f"(those are {', '.join(EDITABLE_SETTINGS)})"
+        )
+    low, high = SECONDS_LIMITS[key]
+    # bool is an int in Python, but true is not a number of seconds
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingError(f"{key} must be a number of seconds, not {value!r}")
+    seconds = float(value)
+    if not math.isfinite(seconds) or not low <= seconds <= high:
+        raise SettingError(f"{key} must be from {low:g} to {high:g} seconds, not {value!r}")
+    return seconds
+
+
+def settings_with(
+    current: DoorSettings, defaults: DoorSettings, stored: Mapping[str, Any]
+) -> tuple[DoorSettings, list[str]]:
+    """``defaults`` with each valid stored setting applied, and a problem for each bad one.
+
+    A setting with no stored value (or null) takes its default (the config file's); a bad stored
+    value keeps the one in ``current``, so a corrupt row never changes how the door behaves.
+    """
+    problems: list[str] = []
+    changes: dict[str, Any] = {}
+    for key in EDITABLE_SETTINGS:
+        field = "rex_unlocks" if key == "rex_mode" else key
+        if stored.get(key) is None:  # never set, or set back to the config file's value
+            changes[field] = getattr(defaults, field)
+            continue
+        try:
+            value = check_setting(key, stored[key])
+        except SettingError as exc:
+            problems.append(f"stored door setting ignored: {exc}")
+            changes[field] = getattr(current, field)
+            continue
+        changes[field] = value == "unlock" if key == "rex_mode" else value
+    return replace(defaults, **changes), problems
 
 
 Emit = Callable[[str, str], None]

@@ -58,11 +58,13 @@ def create_app(
     _register_errors(app)
 
     from webui import (
+        accountability,
         api,
         api_token,
         auth,
         dashboard,
         door,
+        events,
         fobs,
         fobs_csv,
         groups,
@@ -70,9 +72,10 @@ def create_app(
         reader,
         users,
     )
+    from webui import settings as door_settings
 
-    blueprints = (auth, dashboard, door, fobs, fobs_csv, holders, groups, reader, users)
-    for module in (*blueprints, api, api_token):
+    blueprints = (auth, dashboard, door, fobs, fobs_csv, holders, groups, events, accountability)
+    for module in (*blueprints, door_settings, reader, users, api, api_token):
         app.register_blueprint(module.bp)
     mock = config.gpio.backend == "mock"
     app.jinja_env.globals["nav_for"] = lambda role: _nav_for(role, mock=mock)
@@ -85,7 +88,10 @@ NAV = (
     ("fobs.index", "Fobs", ("admin", "operator", "auditor")),
     ("holders.index", "Holders", ("admin", "operator", "auditor")),
     ("groups.index", "Groups", ("admin", "operator", "auditor")),
+    ("events.index", "Events", ("admin", "operator", "auditor")),
+    ("accountability.index", "Accountability", ("admin", "auditor")),
     ("door.index", "Lockdown & unlock", ("admin", "operator")),
+    ("settings.index", "Door settings", ("admin", "operator", "auditor")),
     ("reader.index", "Simulated reader", ("admin", "operator")),
     ("users.index", "Users", ("admin",)),
     ("api_token.index", "API token", ("admin", "operator", "auditor")),

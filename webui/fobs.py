@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from appliance.controller.control import ControlError
 from appliance.store import StoreError
+from appliance.wiegand.formats import WiegandError, parse_credential
 from webui.auth import ANY_ROLE, actor, current_user, require_role
 from webui.forms import Form
 from webui.state import state
@@ -18,6 +21,7 @@ STATUSES = ("issued", "returned", "lost", "stolen", "revoked")
 # What an admin may move a fob to here; each one is refused at the door at once.
 CHANGES = ("lost", "stolen", "returned", "revoked")
 FORMATS = ("H10301", "H10306", "H10302", "H10304", "C1K35S", "C1K48S")
+LAST_UNKNOWN = "last_unknown"  # /fobs/issue?from=last_unknown: enroll by presenting the card
 Page = str | tuple[str, int] | WerkzeugResponse
 
 
@@ -64,7 +68,14 @@ def issue() -> Page:
     groups = [g.name for g in st.store.list_groups()]
     form = Form(request.form)
     if request.method == "GET":
-        return _issue_page(form, groups)
+        source = request.args.get("from")
+        if source is None:
+            return _issue_page(form, groups)
+        if source != LAST_UNKNOWN:
+            form.error("from", f"'from' must be {LAST_UNKNOWN} (the last unknown card read)")
+            return _issue_page(form, groups), 400
+        fields, note = _last_unknown_card()
+        return _issue_page(Form(fields), groups, presented=note, found=bool(fields))
     fmt = form.text("format", "Format", max_len=16)
     facility = form.integer("facility", "Facility", required=False)
     number = form.integer("number", "Card number")
@@ -85,8 +96,45 @@ def issue() -> Page:
     return redirect(url_for("fobs.index", q=serial or holder))
 
 
-def _issue_page(form: Form, groups: list[str]) -> str:
-    return render_template("fobs/issue.html", form=form, groups=groups, formats=FORMATS)
+def _issue_page(
+    form: Form, groups: list[str], *, presented: str | None = None, found: bool = False
+) -> str:
+    from_door: dict[str, Any] = {"from": LAST_UNKNOWN}
+    return render_template(
+        "fobs/issue.html",
+        form=form,
+        groups=groups,
+        formats=FORMATS,
+        presented=presented,
+        found=found,
+        from_door=url_for("fobs.issue", **from_door),
+    )
+
+
+def _last_unknown_card() -> tuple[dict[str, str], str]:
+    """The issue form's card fields from the last unknown card read at the door, and a note."""
+    try:
+        status = state().control("status").get("status")
+    except ControlError as exc:
+        return {}, f"No card can be taken from the door: the controller did not answer ({exc})."
+    text = status.get("last_unknown_card") if isinstance(status, dict) else None
+    if text is None:
+        return {}, "No unknown card has been read at the door since the controller started."
+    try:
+        card = parse_credential(text)
+    except WiegandError as exc:
+        return {}, f"The door reported a card this page cannot use: {exc}."
+    fields = {
+        "format": card.format,
+        "facility": "" if card.facility is None else str(card.facility),
+        "number": str(card.number),
+    }
+    note = f"Filled in from the last unknown card read at the door: {card}."
+    selector = (card.format, card.facility, card.number)
+    row = state().store.get_credential(credential=selector)
+    if row is not None:  # enrolled since it was read: issuing it again would be refused
+        note += f" It is already on record for {row.holder} ({row.status})."
+    return fields, note
 
 
 @bp.route("/<credential>/status", methods=["GET", "POST"])

@@ -1,12 +1,19 @@
-"""``doorward web``: the onsite admin page, served by waitress."""
+"""``doorward web``: the onsite admin page, served by waitress (or, with ``--tls``, gunicorn)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
+import ssl
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from appliance.cli.common import bounded_int, load, open_store, yield_to_the_door
+from appliance.config import Config
+from appliance.store import Store
+
+if TYPE_CHECKING:
+    from webui.tls import TlsFiles
 
 LOG = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
@@ -20,6 +27,11 @@ def register(sub: Any) -> None:
         "--host", default=DEFAULT_HOST, help="address to listen on (0.0.0.0 for the LAN)"
     )
     p.add_argument("--port", type=bounded_int(1, 65535), default=DEFAULT_PORT)
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a self-signed certificate made once and kept in data_dir/tls",
+    )
     p.set_defaults(handler=cmd_web)
 
 
@@ -34,23 +46,108 @@ def setup_code_line(code: str | None) -> str | None:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    import waitress
-
-    from webui import create_app
     from webui.boxfiles import ensure_setup_code
 
     config = load(args)
     yield_to_the_door()
     store = open_store(config)
-    if not store.schema_is_current():
-        raise RuntimeError("the database schema is out of date: run 'doorward init' first")
-    line = setup_code_line(ensure_setup_code(config.data_dir, store))
-    if line:
-        print(line, flush=True)
-    app = create_app(config, store=store)
-    print(f"admin page at http://{args.host}:{args.port}/", flush=True)
     try:
-        waitress.serve(app, host=args.host, port=args.port, threads=8, ident="doorward")
+        if not store.schema_is_current():
+            raise RuntimeError("the database schema is out of date: run 'doorward init' first")
+        line = setup_code_line(ensure_setup_code(config.data_dir, store))
+        if line:
+            print(line, flush=True)
+    except BaseException:
+        store.close()
+        raise
+    if args.tls:
+        store.close()  # the worker process opens its own: a connection must not cross a fork
+        return _serve_tls(config, args.host, args.port)
+    return _serve_http(config, store, args.host, args.port)
+
+
+def _serve_http(config: Config, store: Store, host: str, port: int) -> int:
+    import waitress
+
+    from webui import create_app
+
+    app = create_app(config, store=store)
+    print(f"admin page at http://{_url_host(host)}:{port}/", flush=True)
+    try:
+        waitress.serve(app, host=host, port=port, threads=8, ident="doorward")
     finally:
         store.close()
     return 0
+
+
+def tls_lines(files: TlsFiles) -> list[str]:
+    """What to print about the certificate at start: where it is, and how to check it."""
+    lines = []
+    if files.replaced:
+        lines.append(f"the TLS certificate could not be used ({files.replaced}): made a new one")
+    elif files.created:
+        lines.append(f"made a new self-signed TLS certificate in {files.cert.parent}")
+    if files.created:
+        lines.append("browsers will warn about it once: compare the fingerprint before trusting it")
+    lines.append(f"TLS certificate SHA-256 fingerprint: {files.fingerprint}")
+    return lines
+
+
+def _serve_tls(config: Config, host: str, port: int) -> int:
+    from webui.tls import ensure_certificate
+
+    files = ensure_certificate(config.data_dir, extra_addresses=[host])
+    for line in tls_lines(files):
+        print(line, flush=True)
+    print(f"admin page at https://{_url_host(host)}:{port}/", flush=True)
+    _gunicorn(config, files, host, port).run()
+    return 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _gunicorn(config: Config, files: TlsFiles, host: str, port: int) -> Any:
+    """gunicorn serving the admin page over TLS: one worker process, eight threads."""
+    from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+
+    from webui import create_app
+
+    opened: list[Store] = []
+
+    def worker_exit(server: Any, worker: Any) -> None:
+        for store in opened:
+            store.close()
+
+    def ssl_context(conf: Any, default_factory: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+        context = default_factory()
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        return context
+
+    options: dict[str, Any] = {
+        "bind": [f"{_url_host(host)}:{port}"],
+        # One worker: the login rate limiter and the setup state live in its memory.
+        "workers": 1,
+        "threads": 8,
+        "worker_class": "gthread",
+        "certfile": str(files.cert),
+        "keyfile": str(files.key),
+        "ssl_context": ssl_context,
+        "proc_name": "doorward-web",
+        "graceful_timeout": 10,
+        "worker_exit": worker_exit,
+    }
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            # In the worker, after the fork: the store's connections belong to this process.
+            store = open_store(config)
+            opened.append(store)
+            return create_app(config, store=store, test_config={"TLS": True})
+
+    return Server()

@@ -27,7 +27,7 @@ from appliance.controller.reads import ReadHandler
 from appliance.controller.refresh import ViewRefresher
 from appliance.core.decide import DoorState, in_window
 from appliance.core.model import Mode
-from appliance.door import Door, DoorSettings
+from appliance.door import Door, DoorSettings, settings_with
 from appliance.hw import io
 from appliance.hw.clock import clock_synchronised
 from appliance.store import Store, StoreError
@@ -91,6 +91,7 @@ class Controller:
             dps_debounce_seconds=d.dps_debounce_seconds,
             forced_open_grace_seconds=d.forced_open_grace_seconds,
         )
+        self._config_settings = settings  # what a setting not changed on the admin page is
         self.door = Door(
             settings,
             self.strike,
@@ -113,7 +114,10 @@ class Controller:
         if recovered:
             LOG.warning("stored %d events recovered from the journal of an earlier run", recovered)
         self.refresher = ViewRefresher(
-            self.store, on_mode=self._mode_changed, on_health=self._health_changed
+            self.store,
+            on_mode=self._mode_changed,
+            on_health=self._health_changed,
+            on_settings=self._settings_changed,
         )
         self.source = source or hw.edge_source(
             config.gpio.backend, r.d0, r.d1, **self._source_options()
@@ -272,6 +276,19 @@ class Controller:
 
     def _mode_changed(self, mode: Mode, reason: str | None) -> None:
         self.post(self._apply_mode)
+
+    def _settings_changed(self, stored: dict[str, Any]) -> None:
+        self.post(lambda: self._apply_settings(stored))
+
+    def _apply_settings(self, stored: dict[str, Any]) -> None:
+        """The admin page's settings, checked again: a bad stored value keeps the one in use."""
+        new, problems = settings_with(self.door.settings, self._config_settings, stored)
+        for problem in problems:
+            LOG.error("%s", problem)
+        if new != self.door.settings:
+            # between two tasks on the loop thread: never in the middle of a decision
+            self.door.settings = new
+            LOG.info("door settings now: %s", new)
 
     def _apply_mode(self) -> None:
         """The door's mode: as stored, or held unlocked while the door's schedule says so."""

@@ -2,8 +2,10 @@
 
 A thread notices a commit by any other process (``PRAGMA data_version``) within ``interval``
 seconds, reads only the credentials changed since the view's revision, and applies them; groups
-and the door's mode are replaced whole. If the database cannot be read the view stays as it was,
-the controller is told it is degraded, and it recovers by itself when the database is back.
+and the door's mode are replaced whole; the door settings changed on the admin page are read
+with them and handed on whole (the controller checks them before using them). If the database
+cannot be read the view stays as it was, the controller is told it is degraded, and it recovers
+by itself when the database is back.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from appliance.core.decide import View
 from appliance.core.model import Mode
@@ -29,6 +32,7 @@ class ViewRefresher:
         *,
         on_mode: Callable[[Mode, str | None], None],
         on_health: Callable[[bool, str | None], None],
+        on_settings: Callable[[dict[str, Any]], None] | None = None,
         interval: float = 0.1,
     ) -> None:
         self.store = store
@@ -38,6 +42,8 @@ class ViewRefresher:
         self.healthy = True
         self._on_mode = on_mode
         self._on_health = on_health
+        self._on_settings = on_settings
+        self.settings: dict[str, Any] = {}
         self._interval = interval
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -103,9 +109,24 @@ class ViewRefresher:
         if (snap.mode, snap.mode_reason) != (self.mode, self.mode_reason):
             self.mode, self.mode_reason = snap.mode, snap.mode_reason
             self._on_mode(snap.mode, snap.mode_reason)
+        if self._on_settings is not None:
+            self._refresh_settings(first)
         with self.refreshed:
             self.refreshes += 1
             self.refreshed.notify_all()
+
+    def _refresh_settings(self, first: bool) -> None:
+        # A separate read after the snapshot: it can only be newer, and a setting changed since
+        # bumps the rev again, so the next refresh reads it once more.
+        try:
+            stored = self.store.settings()
+        except Exception:  # an unreadable settings row keeps the settings the door has
+            LOG.exception("door settings could not be read: keeping the ones in use")
+            return
+        if first or stored != self.settings:
+            self.settings = stored
+            assert self._on_settings is not None
+            self._on_settings(dict(stored))
 
     def wait_refresh(self, after: int, timeout: float) -> bool:
         """Wait until more than ``after`` refreshes have happened (for tests and tools)."""

@@ -17,6 +17,7 @@ from typing import Any
 from appliance.core.model import CardEntry, GroupPolicy, Mode, Status
 from appliance.store import cards, csvio, events, groups, holders, queries, users
 from appliance.store import validate as v
+from appliance.store.accountability_api import AccountabilityApi
 from appliance.store.db import DB_NAME, DEFAULT_BUSY_TIMEOUT_MS, Database, prepare_data_dir
 from appliance.store.directory_api import DirectoryApi
 from appliance.store.errors import StoreError
@@ -35,7 +36,7 @@ CardSelector = cards.CardSelector
 Schedule = Iterable[Mapping[str, Any] | ScheduleWindow]
 
 
-class Store(StoreReads, DirectoryApi, TokensApi):
+class Store(StoreReads, DirectoryApi, TokensApi, AccountabilityApi):
     """The card store, audit log and door state in one SQLite file (WAL, shared by processes)."""
 
     def __init__(

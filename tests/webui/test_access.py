@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -12,6 +14,8 @@ from tests.webui.conftest import AuthActions
 EVERYONE = {"admin", "operator", "auditor"}
 DOOR = {"admin", "operator"}
 ADMIN = {"admin"}
+VIEWERS = {"admin", "auditor"}
+REPORT = "/accountability/reports/<any(never_used, not_seen, lost):report>"
 FOB = "/fobs/H10301:12:3456/status"
 
 # (method, path, roles allowed, the rule it exercises). A POST that reaches its view with an
@@ -42,6 +46,17 @@ ROUTES = [
     ("POST", "/reader", DOOR, "/reader"),
     ("GET", "/api/v1/token", EVERYONE, "/api/v1/token"),
     ("POST", "/api/v1/token", EVERYONE, "/api/v1/token"),
+    ("GET", "/events", EVERYONE, "/events"),
+    ("GET", "/events/export.csv", EVERYONE, "/events/export.csv"),
+    ("GET", "/accountability", VIEWERS, "/accountability"),
+    ("GET", "/accountability/900000/review", ADMIN, "/accountability/<int:event_id>/review"),
+    ("POST", "/accountability/900000/review", ADMIN, "/accountability/<int:event_id>/review"),
+    ("GET", "/accountability/reports/never_used", VIEWERS, REPORT),
+    ("GET", "/accountability/reports/not_seen", VIEWERS, REPORT),
+    ("GET", "/accountability/reports/lost", VIEWERS, REPORT),
+    ("GET", "/settings", EVERYONE, "/settings"),
+    ("POST", "/settings", ADMIN, "/settings"),
+    ("GET", "/settings/wiring.svg", EVERYONE, "/settings/wiring.svg"),
     ("GET", "/door", DOOR, "/door"),
     ("POST", "/door/lockdown_on", DOOR, "/door/<action>"),
     ("POST", "/door/lockdown_off", DOOR, "/door/<action>"),
@@ -69,6 +84,11 @@ API = {
 @pytest.fixture
 def seeded(app: Flask, store: Store) -> Flask:
     store.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
+    with sqlite3.connect(store.path) as conn:  # a responder entry to review, at a known id
+        conn.execute(
+            "INSERT INTO events (id, ts_us, kind, detail) "
+            "VALUES (900000, 1, 'granted', '{\"responder\": true}')"
+        )
     return app
 
 
@@ -114,7 +134,10 @@ def test_navigation_shows_what_the_role_may_do(app: Flask) -> None:
             "Fobs",
             "Holders",
             "Groups",
+            "Events",
+            "Accountability",
             "Lockdown &amp; unlock",
+            "Door settings",
             "Simulated reader",
             "Users",
             "API token",
@@ -124,11 +147,22 @@ def test_navigation_shows_what_the_role_may_do(app: Flask) -> None:
             "Fobs",
             "Holders",
             "Groups",
+            "Events",
             "Lockdown &amp; unlock",
+            "Door settings",
             "Simulated reader",
             "API token",
         },
-        "auditor": {"Dashboard", "Fobs", "Holders", "Groups", "API token"},
+        "auditor": {
+            "Door settings",
+            "Dashboard",
+            "Fobs",
+            "Holders",
+            "Groups",
+            "Events",
+            "Accountability",
+            "API token",
+        },
     }
     everything = set().union(*expected.values())
     for role, labels in expected.items():

@@ -1,0 +1,224 @@
+"""Events: the audit log filtered by kind, holder, fob and local date range; paged; CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from appliance.store import EventRow, Store, StoreError
+from appliance.store.accountability_api import AccountabilityApi
+from webui import localtime
+from webui.auth import ANY_ROLE, require_role
+from webui.forms import MAX_INT, Form
+from webui.state import state
+
+LOG = logging.getLogger(__name__)
+bp = Blueprint("events", __name__, url_prefix="/events")
+PAGE_SIZE = 100
+EXPORT_BATCH = 1000
+MAX_KINDS = 50
+_KIND_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_HEADER = (
+    "id",
+    "time",
+    "kind",
+    "action",
+    "reason",
+    "credential",
+    "holder",
+    "serial",
+    "door",
+    "actor",
+    "detail",
+)
+Page = str | tuple[str, int] | WerkzeugResponse
+
+
+def api() -> AccountabilityApi:
+    """The store's accountability methods (Store mixes AccountabilityApi in)."""
+    store = state().store
+    if not isinstance(store, AccountabilityApi):
+        raise RuntimeError("the Store lacks AccountabilityApi: add it to Store's bases")
+    return store
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The events filter as the store takes it."""
+
+    kinds: list[str] | None
+    holder: str | None
+    serial: str | None
+    since: datetime | None
+    until: datetime | None
+
+    def query(self) -> dict[str, Any]:
+        """Keyword arguments for ``Store.query_events``."""
+        return {
+            "kinds": self.kinds,
+            "holder": self.holder,
+            "serial": self.serial,
+            "since": self.since,
+            "until": self.until,
+        }
+
+    def link(self) -> dict[str, Any]:
+        """The filter as query-string arguments for links (paging, export)."""
+        args: dict[str, Any] = {k: v for k, v in request.args.items(multi=False)}
+        for key in ("before", "after"):
+            args.pop(key, None)
+        if self.kinds:
+            args["kind"] = self.kinds
+        return args
+
+
+def read_filters(args: Form) -> Filters:
+    """The filter fields of the events form; problems are recorded on ``args``."""
+    raw_kinds = request.args.getlist("kind")
+    kinds: list[str] = []
+    if len(raw_kinds) > MAX_KINDS:
+        args.error("kind", f"choose at most {MAX_KINDS} kinds")
+    for kind in raw_kinds[:MAX_KINDS]:
+        if not _KIND_RE.fullmatch(kind):
+            args.error("kind", f"{kind[:40]!r} is not an event kind")
+        elif kind not in kinds:
+            kinds.append(kind)
+    holder = args.text("holder", "Holder", required=False, max_len=200)
+    serial = args.text("serial", "Fob serial", required=False, max_len=64)
+    since, until = localtime.day_range(args)
+    return Filters(kinds or None, holder, serial, since, until)
+
+
+def describe(event: EventRow) -> str:
+    """What an event says: its reason, or for an admin change the action it records."""
+    action = (event.detail or {}).get("action")
+    if event.kind == "admin" and action:
+        return f"{action}: {event.reason}" if event.reason else str(action)
+    return event.reason or ""
+
+
+def _page(
+    filters: Filters, before: int | None, after: int | None
+) -> tuple[list[EventRow], bool, bool]:
+    """(rows newest first, whether older rows exist, whether newer rows exist)."""
+    store = state().store
+    q = filters.query()
+    if after is not None:
+        rows = store.query_events(**q, after_id=after, limit=PAGE_SIZE + 1, newest_first=False)
+        newer = len(rows) > PAGE_SIZE
+        rows = list(reversed(rows[:PAGE_SIZE]))
+        older = bool(rows) and bool(store.query_events(**q, before_id=rows[-1].id, limit=1))
+        return rows, older, newer
+    rows = store.query_events(**q, before_id=before, limit=PAGE_SIZE + 1)
+    older = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    newer = (
+        before is not None
+        and bool(rows)
+        and bool(store.query_events(**q, after_id=rows[0].id, limit=1, newest_first=False))
+    )
+    return rows, older, newer
+
+
+@bp.route("")
+@require_role(*ANY_ROLE)
+def index() -> Page:
+    """The events page: newest first, 100 a page, 'older' and 'newer' by event id."""
+    args = Form(request.args)
+    present = api().event_kinds()
+    filters = read_filters(args)
+    before = args.integer("before", "Older-than event id", required=False, high=MAX_INT)
+    after = args.integer("after", "Newer-than event id", required=False, high=MAX_INT)
+    if before is not None and after is not None:
+        args.error("after", "give either 'before' or 'after', not both")
+    kinds = sorted(set(present) | set(filters.kinds or ()))
+    page: dict[str, Any] = {"args": args, "kinds": kinds, "filters": filters}
+    page.update(show=localtime.show, describe=describe, zone=localtime.zone_label())
+    if not args.ok:
+        return render_template("events/index.html", rows=[], older=False, newer=False, **page), 400
+    try:
+        rows, older, newer = _page(filters, before, after)
+    except StoreError as exc:  # e.g. a filter the store refuses: say so, change nothing
+        args.error("kind", str(exc))
+        return render_template("events/index.html", rows=[], older=False, newer=False, **page), 400
+    return render_template("events/index.html", rows=rows, older=older, newer=newer, **page)
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading formula character gets a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_row(event: EventRow, zone: tzinfo | None) -> list[str]:
+    """One event as CSV cells (time in ``zone``, None = the system's, ISO 8601 with offset)."""
+    detail = dict(event.detail) if event.detail else None
+    action = (detail or {}).get("action") if event.kind == "admin" else None
+    cells: list[object] = [
+        event.id,
+        event.ts.astimezone(zone).isoformat(timespec="seconds"),
+        event.kind,
+        action,
+        event.reason,
+        event.credential,
+        event.holder,
+        event.serial,
+        event.door,
+        event.actor,
+        json.dumps(detail, sort_keys=True) if detail else None,
+    ]
+    return [safe_cell(c) for c in cells]
+
+
+def _stream(store: Store, filters: Filters, zone: tzinfo | None) -> Iterator[str]:
+    """The CSV, a batch of events at a time; nothing is written to disk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    before: int | None = None
+    while True:
+        try:
+            batch = store.query_events(**filters.query(), before_id=before, limit=EXPORT_BATCH)
+        except StoreError as exc:
+            # Headers are gone by now: end the file with a line that says it is incomplete.
+            LOG.error("events export stopped: %s", exc)
+            writer.writerow([safe_cell(f"export incomplete: {exc}")])
+            batch = []
+        for event in batch:
+            writer.writerow(csv_row(event, zone))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(batch) < EXPORT_BATCH:
+            return
+        before = batch[-1].id
+
+
+@bp.route("/export.csv")
+@require_role(*ANY_ROLE)
+def export() -> Page:
+    """Every event the filter matches, newest first, as CSV (streamed)."""
+    args = Form(request.args)
+    filters = read_filters(args)
+    if not args.ok:
+        message = "; ".join(args.errors.values())
+        return render_template("error.html", code=400, message=message), 400
+    name = f"doorward-events-{localtime.today().isoformat()}.csv"
+    # The generator runs after the view returns: it gets the store and zone, not the request.
+    return Response(
+        _stream(state().store, filters, localtime.zone()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
