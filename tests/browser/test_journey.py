@@ -91,3 +91,32 @@ def test_first_run_then_a_fob_from_issue_to_lost_and_a_lockdown(box: Box, page: 
     page.locator("button", has_text="Yes").click()
     out = box.doorward("swipe", "--format", "H10301", "--facility", "12", "--number", "3456")
     assert out.splitlines()[-1].startswith("granted")
+
+    page.goto(box.url + "/events")  # who tried the lost fob? filter the log by its serial
+    page.fill("#f-serial", "T-1")
+    page.click("main form button[type=submit]")
+    rows = page.locator("main table tbody tr")
+    texts = [rows.nth(i).inner_text() for i in range(rows.count())]
+    assert texts and all("T-1" in t for t in texts)
+    assert any("denied" in t and "lost" in t for t in texts)
+    assert any("granted" in t for t in texts)
+    shot(page, "10-events-filtered")
+
+    for path, name in (
+        ("/accountability", "11-accountability"),
+        ("/holders", "12-holders"),
+        ("/groups", "13-groups"),
+        ("/settings", "14-door-settings"),
+        ("/users", "15-users"),
+        ("/api/v1/token", "16-api-token"),
+    ):
+        page.goto(box.url + path)
+        assert page.locator("h1").count() >= 1, path
+        shot(page, name)
+
+    page.locator("form.signout button").click()  # and back in, as the principal would tomorrow
+    assert "/login" in page.url
+    page.fill("#f-username", "principal")
+    page.fill("#f-password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_selector("h1:has-text('Dashboard')")
