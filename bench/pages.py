@@ -28,6 +28,8 @@ def database() -> Path:
     """A cached database with the credentials and events (built once: a few minutes)."""
     path = CACHE / "pages" / "doorward.db"
     if path.exists():
+        with Store(path) as store:
+            store.init("Front entrance")  # a cache from an older schema is upgraded
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".building")
@@ -78,6 +80,10 @@ PAGES = {
     "fobs search": "/fobs?q=Holder+4242",
     "fobs page 500": "/fobs?page=500",
     "fobs lost": "/fobs?status=lost",
+    "events, one fob": "/events?serial=S4242",
+    "events, denied in a month": "/events?kind=denied&from=2026-03-01&to=2026-03-31",
+    "events, two kinds": "/events?kind=denied&kind=granted",
+    "accountability": "/accountability",
 }
 
 
