@@ -191,6 +191,10 @@ class FrameAssembler:
         if len(self._bits) < 2:
             return self.timing.first_gap_us
         gap = self.timing.gap_factor * self._max_interval
+        if self.frame_bits is not None:
+            # A card's frame completes at frame_bits, so the gap only ends odd frames: wait long
+            # enough that a late-delivered edge can never cut a card's frame short.
+            gap = max(gap, self.timing.first_gap_us)
         return min(max(gap, self.timing.min_gap_us), self.timing.max_gap_us)
 
     def _gap_deadline(self) -> int | None:

@@ -280,3 +280,19 @@ def test_frame_bits_must_be_a_whole_number_in_range(bits: object) -> None:
 def test_frame_bits_range_follows_the_timing() -> None:
     with pytest.raises(ValueError, match="from 1 to 64"):
         FrameAssembler(frame_bits=65, timing=FrameTiming(max_bits=64))
+
+
+def test_with_frame_bits_a_late_poll_never_cuts_a_card_short() -> None:
+    """Edges delivered late (a busy process): a poll in between must not end the frame."""
+    bits = "10000000100000000000000010"
+    edges = waveform(bits, 0, 1000, 50)
+    for frame_bits, expected in ((26, [bits]), (None, [bits[:10], bits[10:]])):
+        assembler = FrameAssembler(frame_bits=frame_bits)
+        out: list[Frame | Fault] = []
+        for edge in edges[:20]:  # ten bits arrive
+            out += assembler.feed(edge)
+        out += assembler.poll(9_000 + 10_000)  # the next edges are 10 ms late
+        for edge in edges[20:]:
+            out += assembler.feed(edge)
+        out += assembler.poll(10**9)
+        assert [f.bits for f in out if isinstance(f, Frame)] == expected
