@@ -299,9 +299,9 @@ def holders() -> Reply:
     q = _query(docs.HOLDERS_QUERY)
     limit, offset = q["limit"] or 100, q["offset"] or 0
     store = token_store()
-    rows = store.list_holders_page(search=q["search"], limit=limit, offset=offset)
+    rows = store.search_holders(search=q["search"], limit=limit, offset=offset)
     return {
-        "total": store.count_holders_matching(search=q["search"]),
+        "total": store.count_holders(search=q["search"]),
         "limit": limit,
         "offset": offset,
         "holders": [holder_json(r) for r in rows],
@@ -318,7 +318,7 @@ def add_holder() -> Reply:
         state().store.add_holder(name, **b, actor=_actor())
     except StoreError as exc:
         _conflict_or_bad(exc)
-    found = token_store().list_holders_page(search=name, limit=1000)
+    found = token_store().search_holders(search=name, limit=1000)
     row = next((r for r in found if r.name == name), None)
     if row is None:  # only if 1,000 other names contain this one
         return {"name": name, **b, "credentials": 0}, 201

@@ -40,15 +40,23 @@ def start_admin_page(
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:  # say where it is only once it answers
+    if not wait_for_port(port, proc, STARTUP_SECONDS):
+        proc.kill()
+        raise RuntimeError(f"the admin page did not start on port {port} (in use? try --web-port)")
+    return proc, password
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[str], seconds: float) -> bool:
+    """True once 127.0.0.1:``port`` accepts connections; False if ``proc`` ends or time runs out.
+
+    The only sign another process gives that its server is up is the port answering.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, password
+            return True
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(
-                    f"the admin page did not start on port {port} (in use? try --web-port)"
-                ) from None
+                return False
             time.sleep(0.1)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appliance.store import validate as v
 from appliance.store.errors import StoreError
 from appliance.store.events import bump_rev, log_change
-from appliance.store.models import AdminUser, Credential, Holder
-from appliance.store.rows import HolderRow, us_to_datetime
+from appliance.store.models import AdminUser
 from appliance.store.users import AdminUserRow, get_user_by_id, username
 
 _DIGEST_RE = re.compile(r"[0-9a-f]{64}")
@@ -53,63 +52,3 @@ def token_owner(s: Session, user_id: object) -> tuple[AdminUserRow, str | None] 
         return None
     digest = s.scalar(select(AdminUser.api_token_hash).where(AdminUser.id == row.id))
     return row, digest
-
-
-def _holder_filter(search: object) -> list[ColumnElement[bool]]:
-    term = v.text(search, "search", max_len=200, required=False)
-    if term is None:
-        return []
-    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return [
-        or_(
-            Holder.name.ilike(pattern, escape="\\"),
-            Holder.agency.ilike(pattern, escape="\\"),
-            Holder.badge.ilike(pattern, escape="\\"),
-        )
-    ]
-
-
-def holders_page(s: Session, *, search: object, limit: object, offset: object) -> list[HolderRow]:
-    """Holders matching ``search`` (name, agency or badge), by name, one page."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HOLDER_PAGE:
-        raise StoreError(f"limit must be 1 to {MAX_HOLDER_PAGE}, not {v.show(limit)}")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise StoreError(f"offset must be 0 or more, not {v.show(offset)}")
-    page = (
-        select(Holder)
-        .where(*_holder_filter(search))
-        .order_by(Holder.name)
-        .limit(limit)
-        .offset(offset)
-        .subquery()
-    )
-    counts = (
-        select(Credential.holder_id, func.count(Credential.id).label("n"))
-        .where(Credential.holder_id.in_(select(page.c.id)))
-        .group_by(Credential.holder_id)
-        .subquery()
-    )
-    stmt = (
-        select(page, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.holder_id == page.c.id)
-        .order_by(page.c.name)
-    )
-    return [
-        HolderRow(
-            id=r.id,
-            name=r.name,
-            agency=r.agency,
-            badge=r.badge,
-            contact=r.contact,
-            notes=r.notes,
-            created_at=us_to_datetime(r.created_at),
-            credentials=int(r[-1]),
-        )
-        for r in s.execute(stmt)
-    ]
-
-
-def count_holders(s: Session, *, search: object) -> int:
-    """How many holders holders_page would page through."""
-    stmt = select(func.count(Holder.id)).where(*_holder_filter(search))
-    return int(s.execute(stmt).scalar_one())

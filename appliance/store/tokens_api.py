@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from appliance.store import tokens
 from appliance.store.db import Database
-from appliance.store.rows import HolderRow
 from appliance.store.users import AdminUserRow
 
 
@@ -22,15 +21,3 @@ class TokensApi:
         """The account with this id and its API token digest (None if none), or None."""
         with self._db.read("reading an API token") as s:
             return tokens.token_owner(s, user_id)
-
-    def list_holders_page(
-        self, *, search: str | None = None, limit: int = 100, offset: int = 0
-    ) -> list[HolderRow]:
-        """Holders matching ``search`` (name, agency or badge), by name, one page."""
-        with self._db.read("listing holders") as s:
-            return tokens.holders_page(s, search=search, limit=limit, offset=offset)
-
-    def count_holders_matching(self, *, search: str | None = None) -> int:
-        """How many holders match ``search``."""
-        with self._db.read("counting holders") as s:
-            return tokens.count_holders(s, search=search)

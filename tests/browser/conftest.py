@@ -10,7 +10,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from appliance.cli.demo_web import wait_for_port
 from appliance.store import Store
 from tests.fakes.box import start_controller_process, write_config
 
@@ -59,18 +59,6 @@ def _free_port() -> int:
         return port
 
 
-def _wait_for_port(port: int, proc: subprocess.Popen[str], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while True:  # another process: the port answering is the only signal there is
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the admin page did not start on port {port}") from None
-            time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Box]:
     home = tmp_path_factory.mktemp("box")
@@ -104,7 +92,7 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Box]:
         text=True,
     )
     try:
-        _wait_for_port(port, web)
+        assert wait_for_port(port, web, 30), f"the admin page did not start on port {port}"
         yield Box(f"http://127.0.0.1:{port}", config, found.group(1))
     finally:
         for proc in (web, controller):

@@ -213,3 +213,10 @@ def csrf_token(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, "no CSRF token on the page"
     return found.group(1)
+
+
+@pytest.fixture
+def admin(client: FlaskClient, auth: AuthActions) -> FlaskClient:
+    """A client signed in as the admin."""
+    auth.login("admin")
+    return client

@@ -16,12 +16,6 @@ from tests.webui.conftest import AuthActions, FakeController, StepClock, add_use
 FROM_DOOR = "/fobs/issue?from=last_unknown"
 
 
-@pytest.fixture
-def admin(client: FlaskClient, auth: AuthActions) -> FlaskClient:
-    auth.login("admin")
-    return client
-
-
 def value(page: str, name: str) -> str:
     """The value an input of the issue form starts with."""
     found = re.search(rf'<input id="f-{name}" name="{name}"[^>]* value="([^"]*)"', page)

@@ -22,12 +22,6 @@ ISSUE = {
 }
 
 
-@pytest.fixture
-def admin(client: FlaskClient, auth: AuthActions) -> FlaskClient:
-    auth.login("admin")
-    return client
-
-
 def seed(store: Store, n: int) -> None:
     for i in range(n):
         store.add_credential(

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from appliance.config import Config
 from appliance.store import GroupRow, ScheduleWindow, Store
-from tests.webui.conftest import AuthActions, FakeController, StepClock, make_app
-from tests.webui.test_holders import DirectoryStore, with_pages
+from tests.webui.conftest import AuthActions, FakeController
 
 EVERYONE = {"admin", "operator", "auditor"}
 ADMIN = {"admin"}
@@ -37,25 +32,6 @@ TWO_WINDOWS = {
     "pin_required": "yes",
     "save": "1",
 }
-
-
-@pytest.fixture
-def store(config: Config, initialised_db: Path) -> Iterator[Store]:
-    config.data_dir.mkdir(mode=0o700, exist_ok=True)
-    shutil.copyfile(initialised_db, config.db_path)
-    with DirectoryStore(config.db_path) as s:
-        yield s
-
-
-@pytest.fixture
-def fresh_app(config: Config, store: Store, clock: StepClock) -> Flask:
-    return with_pages(make_app(config, store, clock))
-
-
-@pytest.fixture
-def admin(client: FlaskClient, auth: AuthActions) -> FlaskClient:
-    auth.login("admin")
-    return client
 
 
 def group(store: Store, name: str) -> GroupRow:

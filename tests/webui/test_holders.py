@@ -2,54 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from appliance.config import Config
 from appliance.store import Store
 from appliance.store.directory_api import DirectoryApi
-from tests.webui.conftest import AuthActions, StepClock, make_app
-from webui import groups, holders, reader
+from tests.webui.conftest import AuthActions
 
 EVERYONE = {"admin", "operator", "auditor"}
 ADMIN = {"admin"}
 SCRIPT = "<script>alert(1)</script>"
-
-
-class DirectoryStore(Store, DirectoryApi):
-    """The Store with this area's mixin (the lead adds DirectoryApi to Store's bases)."""
-
-
-def with_pages(app: Flask) -> Flask:
-    """Register the holders, groups and reader blueprints unless create_app already did."""
-    for module in (holders, groups, reader):
-        if module.bp.name not in app.blueprints:
-            app.register_blueprint(module.bp)
-    return app
-
-
-@pytest.fixture
-def store(config: Config, initialised_db: Path) -> Iterator[Store]:
-    config.data_dir.mkdir(mode=0o700, exist_ok=True)
-    shutil.copyfile(initialised_db, config.db_path)
-    with DirectoryStore(config.db_path) as s:
-        yield s
-
-
-@pytest.fixture
-def fresh_app(config: Config, store: Store, clock: StepClock) -> Flask:
-    return with_pages(make_app(config, store, clock))
-
-
-@pytest.fixture
-def admin(client: FlaskClient, auth: AuthActions) -> FlaskClient:
-    auth.login("admin")
-    return client
 
 
 def holder_id(store: Store, name: str) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,35 +10,21 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from appliance.config import Config, load_config
+from appliance.config import load_config
 from appliance.store import Store
 from tests.fakes.box import running_box, write_config
 from tests.webui.conftest import AuthActions, StepClock, add_user, make_app
-from tests.webui.test_holders import DirectoryStore, with_pages
 
 SCRIPT = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def store(config: Config, initialised_db: Path) -> Iterator[Store]:
-    config.data_dir.mkdir(mode=0o700, exist_ok=True)
-    shutil.copyfile(initialised_db, config.db_path)
-    with DirectoryStore(config.db_path) as s:
-        yield s
-
-
-@pytest.fixture
-def fresh_app(config: Config, store: Store, clock: StepClock) -> Flask:
-    return with_pages(make_app(config, store, clock))
 
 
 @pytest.fixture
 def box(tmp_path: Path) -> Iterator[tuple[FlaskClient, Store]]:
     """A running controller on the mock door (seeded) and an admin signed in to its page."""
     with running_box(tmp_path) as (_controller, _events, config):
-        store = DirectoryStore(config.db_path)
+        store = Store(config.db_path)
         try:
-            app = with_pages(make_app(config, store, StepClock()))
+            app = make_app(config, store, StepClock())
             add_user(app, "admin", "admin", first=True)
             client = app.test_client()
             assert AuthActions(client).login().status_code == 302
@@ -135,7 +120,7 @@ def test_signed_out(app: Flask) -> None:
 
 def test_not_found_unless_the_mock_back_end(tmp_path: Path, store: Store, clock: StepClock) -> None:
     config = load_config(write_config(tmp_path, backend="pigpio"))
-    app = with_pages(make_app(config, store, clock))
+    app = make_app(config, store, clock)
     add_user(app, "admin", "admin", first=True)
     client = app.test_client()
     AuthActions(client).login()

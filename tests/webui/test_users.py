@@ -12,12 +12,6 @@ from tests.webui.conftest import PASSWORD, AuthActions
 NEW = {"username": "office", "password": PASSWORD, "confirm": PASSWORD, "role": "operator"}
 
 
-@pytest.fixture
-def admin(client: FlaskClient, auth: AuthActions) -> FlaskClient:
-    auth.login("admin")
-    return client
-
-
 def test_users_page_lists_accounts(admin: FlaskClient) -> None:
     page = admin.get("/users").get_data(as_text=True)
     for name in ("admin", "operator", "auditor"):
