@@ -21,8 +21,9 @@ from typing import Any
 
 from appliance import hw
 from appliance.audit import AuditLog
-from appliance.config import Config, InputSection
+from appliance.config import Config
 from appliance.controller.control import ControlServer
+from appliance.controller.inputs import DoorInputs
 from appliance.controller.reads import ReadHandler
 from appliance.controller.refresh import ViewRefresher
 from appliance.core.decide import DoorState, in_window
@@ -100,7 +101,7 @@ class Controller:
             emit=self._door_event,
             has_dps=config.dps is not None,
         )
-        self._inputs: list[io.InputPin] = []
+        self.inputs = DoorInputs(config, self.factory, self.door, self.post, self._lockdown_button)
         self._lock_fd = self._take_lock(config.data_dir)
         self.store = Store(config.db_path)
         if not self.store.schema_is_current():
@@ -155,7 +156,7 @@ class Controller:
         self.refresher.start()
         self.reader.set_levels(self.source.levels(), self.source.now_us())
         self.source.start(self._queue.put)
-        self._start_inputs()
+        self.inputs.start()
         from appliance.controller.commands import CommandHandler
 
         self.control = ControlServer(self.config.data_dir, CommandHandler(self).handle)
@@ -326,39 +327,6 @@ class Controller:
 
         self.post(apply)
 
-    def _start_inputs(self) -> None:
-        c = self.config
-        if c.dps is not None:
-            dps = self._watch(
-                c.dps, lambda is_open: self.door.dps_changed(is_open, time.monotonic())
-            )
-            self.door.initial_dps(self._asserted(c.dps, dps.is_active), time.monotonic())
-        if c.rex is not None:
-            self._watch(c.rex, self._rex)
-        if c.lockdown_button is not None:
-            self._watch(c.lockdown_button, self._lockdown_button)
-
-    def _rex(self, pressed: bool) -> None:
-        if pressed:
-            self.door.rex(time.monotonic())
-
-    @staticmethod
-    def _asserted(section: InputSection, is_active: bool) -> bool:
-        # gpiozero calls a pulled-up input active when low, a pulled-down one when high
-        low = is_active if section.pull_up else not is_active
-        return low if section.active_low else not low
-
-    def _watch(self, section: InputSection, act: Callable[[bool], None]) -> io.InputPin:
-        """Call ``act(asserted)`` on the loop thread whenever the input changes."""
-
-        def changed(is_active: bool) -> None:
-            asserted = self._asserted(section, is_active)
-            self.post(lambda: act(asserted))
-
-        pin = io.input_pin(self.factory, section.pin, pull_up=section.pull_up, on_change=changed)
-        self._inputs.append(pin)
-        return pin
-
     def _lockdown_button(self, pressed: bool) -> None:
         if not pressed:
             return
@@ -387,8 +355,7 @@ class Controller:
         self.door.stop()  # locked first; the strike pin keeps its level (never released to input)
         if self.control is not None:
             self.control.close()
-        for pin in self._inputs:
-            pin.close()
+        self.inputs.close()
         self.source.close()
         self.refresher.stop()
         self.audit.record("controller", reason="stopped")
