@@ -56,16 +56,7 @@ def add() -> Page:
     if chosen is None or name is None:
         return _render(group_form, None), 400
     try:
-        st.store.add_group(
-            name,
-            doors=chosen.doors,
-            always=chosen.always,
-            schedule=chosen.schedule,
-            holidays=chosen.holidays,
-            lockdown_immune=chosen.lockdown_immune,
-            pin_required=chosen.pin_required,
-            actor=actor(),
-        )
+        st.store.add_group(name, **chosen.as_kwargs(), actor=actor())
     except StoreError as exc:
         group_form.form.error("form", f"not added: {exc}")
         return _render(group_form, None), 400
@@ -104,16 +95,7 @@ def edit(group_id: int) -> Page:
     if chosen is None:
         return _render(group_form, group), 400
     try:
-        st.store.update_group(
-            group.name,
-            doors=chosen.doors,
-            always=chosen.always,
-            schedule=chosen.schedule,
-            holidays=chosen.holidays,
-            lockdown_immune=chosen.lockdown_immune,
-            pin_required=chosen.pin_required,
-            actor=actor(),
-        )
+        st.store.update_group(group.name, **chosen.as_kwargs(), actor=actor())
     except StoreError as exc:
         group_form.form.error("form", f"nothing was changed: {exc}")
         return _render(group_form, group), 400

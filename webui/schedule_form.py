@@ -61,6 +61,10 @@ class GroupSettings:
     lockdown_immune: bool
     pin_required: bool
 
+    def as_kwargs(self) -> dict[str, Any]:
+        """The settings as keyword arguments for the store (a shallow copy, unlike asdict)."""
+        return dict(vars(self))
+
 
 def days_text(days: tuple[int, ...]) -> str:
     """Days 0..6 for people: 'Monday to Friday', or 'Mon, Wed, Fri'."""
