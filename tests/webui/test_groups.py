@@ -38,37 +38,6 @@ def group(store: Store, name: str) -> GroupRow:
     return next(g for g in store.list_groups() if g.name == name)
 
 
-ROUTES = [
-    ("GET", "/groups", EVERYONE),
-    ("GET", "/groups/add", ADMIN),
-    ("POST", "/groups/add", ADMIN),
-    ("GET", "/groups/2/edit", ADMIN),
-    ("POST", "/groups/2/edit", ADMIN),
-]
-
-
-@pytest.mark.parametrize("role", sorted(EVERYONE))
-@pytest.mark.parametrize(("method", "path", "allowed"), ROUTES)
-def test_route_by_role(
-    app: Flask, store: Store, role: str, method: str, path: str, allowed: set[str]
-) -> None:
-    client = app.test_client()
-    assert AuthActions(client).login(role).status_code == 302
-    before = store.current_rev()
-    response = client.open(path, method=method, data={})
-    if role not in allowed:
-        assert response.status_code == 403
-    else:
-        assert response.status_code == (200 if method == "GET" else 400)
-    assert store.current_rev() == before
-
-
-@pytest.mark.parametrize(("method", "path", "allowed"), ROUTES)
-def test_route_signed_out(app: Flask, method: str, path: str, allowed: set[str]) -> None:
-    response = app.test_client().open(path, method=method, data={})
-    assert response.status_code == (302 if method == "GET" else 401)
-
-
 def test_the_built_in_groups_in_plain_words(app: Flask, store: Store) -> None:
     client = app.test_client()
     AuthActions(client).login("auditor")
