@@ -11,8 +11,6 @@ from flask.testing import FlaskClient
 from appliance.store import GroupRow, ScheduleWindow, Store
 from tests.webui.conftest import AuthActions, FakeController
 
-EVERYONE = {"admin", "operator", "auditor"}
-ADMIN = {"admin"}
 SCRIPT = "<script>alert(1)</script>"
 
 TWO_WINDOWS = {

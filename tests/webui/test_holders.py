@@ -8,8 +8,6 @@ from flask.testing import FlaskClient
 from appliance.store import Store
 from appliance.store.directory_api import DirectoryApi
 
-EVERYONE = {"admin", "operator", "auditor"}
-ADMIN = {"admin"}
 SCRIPT = "<script>alert(1)</script>"
 
 
