@@ -76,9 +76,7 @@ class FobReportRow:
 
 
 def check_limit(limit: object) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        raise StoreError(f"limit must be 1 to {MAX_PAGE}, not {v.show(limit)}")
-    return limit
+    return v.page(limit, 0, most=MAX_PAGE)[0]
 
 
 def check_cursor(value: object, what: str) -> int | None:

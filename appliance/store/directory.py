@@ -12,8 +12,6 @@ from appliance.store.errors import StoreError
 from appliance.store.models import Credential, Holder
 from appliance.store.rows import HolderRow, credential_text, us_to_datetime
 
-MAX_PAGE = 10_000
-
 
 @dataclass(frozen=True, slots=True)
 class AgencyRow:
@@ -34,28 +32,16 @@ class FobChoice:
     status: str
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _page(limit: object, offset: object) -> tuple[int, int]:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        raise StoreError(f"limit must be 1 to {MAX_PAGE}, not {v.show(limit)}")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise StoreError(f"offset must be 0 or more, not {v.show(offset)}")
-    return limit, offset
-
-
 def _matches(search: object) -> ColumnElement[bool] | None:
     """Name, agency or badge contains the search term (None: no search)."""
     term = v.text(search, "search", max_len=200, required=False)
     if term is None:
         return None
-    pattern = f"%{_escape_like(term)}%"
+    pattern = v.contains_pattern(term)
     return or_(
-        Holder.name.ilike(pattern, escape="\\"),
-        Holder.agency.ilike(pattern, escape="\\"),
-        Holder.badge.ilike(pattern, escape="\\"),
+        Holder.name.like(pattern, escape="\\"),
+        Holder.agency.like(pattern, escape="\\"),
+        Holder.badge.like(pattern, escape="\\"),
     )
 
 
@@ -84,7 +70,7 @@ def _holder_row(h: Holder, n: int) -> HolderRow:
 
 def search_holders(s: Session, *, search: object, limit: object, offset: object) -> list[HolderRow]:
     """Holders whose name, agency or badge contains ``search``, by name, one page."""
-    lim, off = _page(limit, offset)
+    lim, off = v.page(limit, offset)
     stmt = _with_counts()
     where = _matches(search)
     if where is not None:
@@ -100,6 +86,11 @@ def count_holders(s: Session, *, search: object) -> int:
     if where is not None:
         stmt = stmt.where(where)
     return int(s.execute(stmt).scalar_one())
+
+
+def all_holders(s: Session) -> list[HolderRow]:
+    """Every holder with a count of their credentials, by name."""
+    return [_holder_row(h, n) for h, n in s.execute(_with_counts().order_by(Holder.name))]
 
 
 def get_holder(s: Session, holder_id: object) -> HolderRow | None:
@@ -127,7 +118,7 @@ def list_agencies(s: Session) -> list[AgencyRow]:
 
 def fob_choices(s: Session, *, limit: object) -> list[FobChoice]:
     """The first ``limit`` credentials by holder name (then card), for a pick list."""
-    lim, _ = _page(limit, 0)
+    lim, _ = v.page(limit, 0)
     stmt = (
         select(
             Credential.format,

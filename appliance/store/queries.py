@@ -17,14 +17,12 @@ from appliance.store.errors import StoreError
 from appliance.store.models import NO_FACILITY, Credential, Group, Holder
 from appliance.store.rows import (
     CredentialRow,
-    HolderRow,
     credential_text,
     opt_us_to_datetime,
     us_to_datetime,
 )
 from appliance.wiegand.formats import WiegandError, parse_credential
 
-MAX_PAGE = 10_000
 Ts = TypeVarTuple("Ts")
 _STATUS = {s.value: s for s in Status}
 
@@ -65,10 +63,6 @@ def _joined() -> Select[Credential, str, str | None, str]:
     )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _filtered(stmt: Select[*Ts], status: object, holder: object, search: object) -> Select[*Ts]:
     if status is not None:
         stmt = stmt.where(Credential.status == v.status(status).value)
@@ -79,7 +73,7 @@ def _filtered(stmt: Select[*Ts], status: object, holder: object, search: object)
         if term is not None:
             # SQLite's LIKE ignores case for ASCII on its own; ilike's lower() on three columns
             # of every row doubles the time of a search over 100,000 fobs.
-            pattern = f"%{_escape_like(term)}%"
+            pattern = v.contains_pattern(term)
             matches: list[ColumnElement[bool]] = [
                 Holder.name.like(pattern, escape="\\"),
                 Holder.agency.like(pattern, escape="\\"),
@@ -102,19 +96,11 @@ def _filtered(stmt: Select[*Ts], status: object, holder: object, search: object)
     return stmt
 
 
-def _page(limit: object, offset: object) -> tuple[int, int]:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        raise StoreError(f"limit must be 1 to {MAX_PAGE}, not {v.show(limit)}")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise StoreError(f"offset must be 0 or more, not {v.show(offset)}")
-    return limit, offset
-
-
 def list_credentials(
     s: Session, *, status: object, holder: object, search: object, limit: object, offset: object
 ) -> list[CredentialRow]:
     """Credentials matching every filter, newest first."""
-    lim, off = _page(limit, offset)
+    lim, off = v.page(limit, offset)
     stmt = _filtered(_joined(), status, holder, search)
     stmt = stmt.order_by(Credential.id.desc()).limit(lim).offset(off)
     return [_row(cred, name, agency, group) for cred, name, agency, group in s.execute(stmt)]
@@ -147,33 +133,6 @@ def get_credential(
             return None
         raise
     return credential_row(s, cred.id)
-
-
-def list_holders(s: Session) -> list[HolderRow]:
-    """Every holder with a count of their credentials, by name."""
-    counts = (
-        select(Credential.holder_id, func.count(Credential.id).label("n"))
-        .group_by(Credential.holder_id)
-        .subquery()
-    )
-    stmt = (
-        select(Holder, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.holder_id == Holder.id)
-        .order_by(Holder.name)
-    )
-    return [
-        HolderRow(
-            id=h.id,
-            name=h.name,
-            agency=h.agency,
-            badge=h.badge,
-            contact=h.contact,
-            notes=h.notes,
-            created_at=us_to_datetime(h.created_at),
-            credentials=int(n),
-        )
-        for h, n in s.execute(stmt)
-    ]
 
 
 def card_details(s: Session, card_id: int) -> tuple[str | None, str | None]:

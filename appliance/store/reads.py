@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from appliance.core.model import Mode, Status
-from appliance.store import cards, csvio, events, groups, queries, users
+from appliance.store import cards, csvio, directory, events, groups, queries, users
 from appliance.store.db import Database
 from appliance.store.rows import CredentialRow, EventRow, GroupRow, HolderRow
 from appliance.store.users import AdminUserRow
@@ -71,7 +71,7 @@ class StoreReads:
     def list_holders(self) -> list[HolderRow]:
         """Every holder, by name."""
         with self._db.read("listing holders") as s:
-            return queries.list_holders(s)
+            return directory.all_holders(s)
 
     def list_groups(self) -> list[GroupRow]:
         """Every group, by name."""

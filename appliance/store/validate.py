@@ -264,3 +264,21 @@ def flag(value: object, what: str) -> bool:
     if not isinstance(value, bool):
         raise StoreError(f"{what} must be True or False, not {show(value)}")
     return value
+
+
+MAX_PAGE = 10_000
+
+
+def page(limit: object, offset: object, *, most: int = MAX_PAGE) -> tuple[int, int]:
+    """A checked (limit, offset) for one page of a list."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= most:
+        raise StoreError(f"limit must be 1 to {most}, not {show(limit)}")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise StoreError(f"offset must be 0 or more, not {show(offset)}")
+    return limit, offset
+
+
+def contains_pattern(term: str) -> str:
+    """A LIKE pattern (escape character backslash) matching ``term`` anywhere, literally."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -25,3 +25,10 @@ def test_several_kinds_come_back_merged_in_id_order_and_cut_at_the_limit(store: 
         assert [e.id for e in got] == expected
     one = store.query_events(kinds=["granted", "locked"], serial="S1", limit=10)
     assert one and all(e.serial == "S1" and e.kind in ("granted", "locked") for e in one)
+
+
+def test_search_terms_are_literal_not_patterns(store: Store) -> None:
+    store.add_holder("Officer 50% Off_Duty", actor="t")
+    store.add_holder("Officer 500 Offxduty", actor="t")
+    for term in ("0%", "f_D"):
+        assert [h.name for h in store.search_holders(search=term)] == ["Officer 50% Off_Duty"]
