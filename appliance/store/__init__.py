@@ -3,7 +3,7 @@
 The only code that writes SQL. Times in the database are UTC microseconds.
 """
 
-from appliance.store.errors import ImportRejected, StoreError
+from appliance.store.errors import DistrictOwned, ImportRejected, StoreError
 from appliance.store.rows import (
     UNSET,
     CredentialRow,
@@ -21,6 +21,7 @@ __all__ = [
     "UNSET",
     "AdminUserRow",
     "CredentialRow",
+    "DistrictOwned",
     "EventRecord",
     "EventRow",
     "GroupRow",
