@@ -28,6 +28,7 @@ LABELS = {
     "outbox_pending": "Events waiting to go home",
     "rejections": "Messages rejected",
     "last_rejection": "Last rejection",
+    "updated_at": "Reported by the agent",
 }
 SINCE = ("since", "connected_since")  # when the link last went up or down, if the agent says
 CONFIG_KEYS = ("broker", "district", "box_id", "school")
