@@ -139,15 +139,29 @@ def test_district_holder_and_group_edits_are_refused(admin: FlaskClient, distric
     add_district_card(district, 7002, "Sam Fixit", group="district-maint")
     rev = district.current_rev()
     holder = next(h for h in district.list_holders() if h.name == "Ofc. Diaz")
-    response = admin.post(f"/holders/{holder.id}/edit", data={"name": "Ofc. Diaz", "agency": "X"})
-    assert response.status_code == 400
+    url = f"/holders/{holder.id}/edit"
+    page = admin.get(url).get_data(as_text=True)
+    assert 'id="district-note"' in page and 'name="agency"' not in page
+    response = admin.post(url, data={"name": "Ofc. Diaz", "agency": "X"})
+    assert response.status_code == 409
     assert "comes from the district list" in response.get_data(as_text=True)
     group = next(g for g in district.list_groups() if g.name == "district-maint")
+    url = f"/groups/{group.id}/edit"
+    page = admin.get(url).get_data(as_text=True)
+    assert 'id="district-note"' in page and 'name="save"' not in page
     data = {"doors_mode": "all", "when": "always", "rows": "1", "save": "1"}
-    response = admin.post(f"/groups/{group.id}/edit", data=data)
-    assert response.status_code == 400
+    response = admin.post(url, data=data)
+    assert response.status_code == 409
     assert "comes from the district list" in response.get_data(as_text=True)
     assert district.current_rev() == rev
+
+
+def test_local_holder_and_group_keep_their_forms(admin: FlaskClient, district: Store) -> None:
+    holder = next(h for h in district.list_holders() if h.name == "Ann Lee")
+    assert 'name="agency"' in admin.get(f"/holders/{holder.id}/edit").get_data(as_text=True)
+    staff = next(g for g in district.list_groups() if g.name == "staff")
+    page = admin.get(f"/groups/{staff.id}/edit").get_data(as_text=True)
+    assert 'name="save"' in page and 'id="district-note"' not in page
 
 
 def test_public_broker_strips_only_the_password() -> None:
