@@ -33,11 +33,6 @@ def tokens(app: Flask) -> Tokens:
     return make_tokens(app)
 
 
-@pytest.fixture
-def client(app: Flask, tokens: Tokens) -> FlaskClient:
-    return app.test_client()
-
-
 def test_credentials_say_where_they_came_from(client: FlaskClient, tokens: Tokens) -> None:
     listed = call(client, "GET", "/credentials", tokens["auditor"]).get_json()["credentials"]
     assert {c["serial"]: c["source"] for c in listed} == {"KW-1": "local", "PD-1": "district"}

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from appliance.store import Store
 from tests.fakes.district import add_district_card
-from tests.webui.conftest import AuthActions
+from tests.webui.conftest import AuthActions, FakeController
 from webui import fleet
 
 SECTION = SimpleNamespace(
@@ -169,3 +169,11 @@ def test_public_broker_strips_only_the_password() -> None:
     assert fleet.public_broker("mqtts://u:p@h:8883/x") == "mqtts://u@h:8883/x"
     assert fleet.public_broker("mqtts://:p@h") == "mqtts://h"
     assert fleet.public_broker("mqtt://h:99999") == "(unreadable URL)"
+
+
+def test_enrolling_the_last_card_read_says_it_is_a_district_fob(
+    admin: FlaskClient, district: Store, controller: FakeController
+) -> None:
+    controller.status["last_unknown_card"] = "H10301:12:7001"
+    page = admin.get("/fobs/issue?from=last_unknown").get_data(as_text=True)
+    assert "already on record for Ofc. Diaz (issued, from the district list)" in page
