@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,15 +22,26 @@ LABELS = {
     "district": "District",
     "box_id": "Box id",
     "school": "School",
+    "door": "Door",
     "list_version": "Card list version",
     "list_applied_at": "Card list applied",
     "last_message_at": "Last message from the district",
     "outbox_pending": "Events waiting to go home",
+    "shipped_event_id": "Last event shipped home (id)",
+    "held_changes": "Changes held until the ones before them arrive",
     "rejections": "Messages rejected",
     "last_rejection": "Last rejection",
+    "conflicts": "Conflicts with local cards",
+    "mode": "Door mode (as the agent saw it)",
+    "alarms": "Alarms (as the agent saw them)",
+    "software": "Software version",
+    "at": "Reported by the agent",
     "updated_at": "Reported by the agent",
 }
 SINCE = ("since", "connected_since")  # when the link last went up or down, if the agent says
+HIDDEN = {*SINCE, "online"}  # shown as part of "connected"
+TIMES = {"at", "since", "connected_since"}  # besides every key ending in _at
+SHOWN_LINES = 5
 CONFIG_KEYS = ("broker", "district", "box_id", "school")
 
 
@@ -55,14 +66,21 @@ def public_broker(url: object) -> str:
 
 
 def _time(value: object) -> str:
+    """An ISO 8601 time with an offset, or Unix seconds, in the box's zone; anything else as is."""
+    when: datetime | None = None
     if isinstance(value, str):
         try:
             when = datetime.fromisoformat(value)
         except ValueError:
             return value
-        if when.utcoffset() is not None:
-            return localtime.show(when)
-    return _plain(value)
+        if when.utcoffset() is None:
+            return value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            when = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return str(value)
+    return _plain(value) if when is None else localtime.show(when)
 
 
 def _plain(value: object) -> str:
@@ -77,6 +95,15 @@ def _plain(value: object) -> str:
     return str(value)
 
 
+def _lines(value: object) -> str:
+    if not isinstance(value, list) or not value:
+        return _plain(value)
+    more = len(value) - SHOWN_LINES
+    return "; ".join(_plain(v) for v in value[:SHOWN_LINES]) + (
+        f" (and {more} more)" if more > 0 else ""
+    )
+
+
 def _show(key: str, value: object, status: dict[str, Any]) -> str:
     if key == "connected":
         word = "connected" if value is True else "not connected"
@@ -85,10 +112,13 @@ def _show(key: str, value: object, status: dict[str, Any]) -> str:
     if key == "broker":
         return public_broker(value)
     if key == "last_rejection" and isinstance(value, dict):
-        at = _time(value.get("at")) if "at" in value else ""
-        topic = f" on {value['topic']}" if value.get("topic") else ""
-        return f"{at}{topic}: {_plain(value.get('reason'))}".strip(": ")
-    if key.endswith("_at"):
+        at = _time(value["at"]) + " " if "at" in value else ""
+        topic = f"on {value['topic']}: " if value.get("topic") else ""
+        detail = f" ({_plain(value['detail'])})" if value.get("detail") else ""
+        return f"{at}{topic}{_plain(value.get('reason'))}{detail}"
+    if key == "conflicts":
+        return _lines(value)
+    if key.endswith("_at") or key in TIMES:
         return _time(value)
     return _plain(value)
 
@@ -101,7 +131,7 @@ def facts(status: dict[str, Any], config: Any | None) -> list[tuple[str, str]]:
     known = [(LABELS[k], _show(k, merged[k], merged)) for k in LABELS if k in merged]
     if "connected" not in merged and config is not None:
         known.insert(0, (LABELS["connected"], NOT_REPORTED))
-    rest = sorted(k for k in merged if k not in LABELS and k not in SINCE)
+    rest = sorted(k for k in merged if k not in LABELS and k not in HIDDEN)
     return known + [(k.replace("_", " ").capitalize(), _show(k, merged[k], merged)) for k in rest]
 
 

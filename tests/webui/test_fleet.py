@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,7 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from appliance.config import Config, load_config
 from appliance.store import Store
+from tests.fakes.box import write_config
 from tests.fakes.district import add_district_card
 from tests.webui.conftest import AuthActions, FakeController
 from webui import fleet
@@ -38,6 +41,12 @@ STATUS: dict[str, Any] = {
     "agent_version": "<b>0.7</b>",
 }
 FLEET_CARD = "/fobs/H10301:12:7001/status"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """The box's times are Mountain time: the page shows the agent's UTC times in it."""
+    return load_config(write_config(tmp_path)).model_copy(update={"timezone": "America/Denver"})
 
 
 @pytest.fixture
@@ -75,15 +84,15 @@ def test_member_shows_what_the_agent_wrote(admin: FlaskClient, store: Store, mem
     store.set_fleet_status(STATUS)
     page = admin.get("/fleet").get_data(as_text=True)
     facts = page.split('id="fleet-status"')[1].split("</dl>")[0]
-    assert "connected since 2026-01-31 " in facts
+    assert "connected since 2026-01-31 07:00:00 MST" in facts
     for text in ("4211", "17", "lincoln-front", "Lincoln Elementary", "casper"):
         assert f"<dd>{text}</dd>" in facts, text
     assert "doorward/casper/list: signature does not verify" in facts
-    assert "Card list applied</dt><dd>2026-01-31 " in facts
+    assert "Card list applied</dt><dd>2026-01-31 07:05:00 MST" in facts
     assert "s3cret" not in page
     assert "<b>0.7</b>" not in page and "&lt;b&gt;0.7&lt;/b&gt;" in page  # unknown keys, as text
     line = admin.get("/").get_data(as_text=True).split('id="fleet-summary"')[1].split("</p>")[0]
-    assert "Fleet: connected since 2026-01-31" in line
+    assert "Fleet: connected since 2026-01-31 07:00:00 MST" in line
     assert "card list version 4211" in line and "17 event(s) waiting to go home" in line
     assert "2 message(s) rejected" in line
 
@@ -177,3 +186,37 @@ def test_enrolling_the_last_card_read_says_it_is_a_district_fob(
     controller.status["last_unknown_card"] = "H10301:12:7001"
     page = admin.get("/fobs/issue?from=last_unknown").get_data(as_text=True)
     assert "already on record for Ofc. Diaz (issued, from the district list)" in page
+
+
+def test_the_fleet_agents_own_status_shape(admin: FlaskClient, store: Store, member: Any) -> None:
+    """Times as Unix seconds, conflicts as lines, the door as the agent saw it."""
+    store.set_fleet_status(
+        {
+            "connected": False,
+            "online": False,
+            "list_version": 7,
+            "list_applied_at": 1_769_868_000.0,  # 2026-01-31T14:00:00Z
+            "at": 1_769_868_060.0,
+            "conflicts": [f"H10301:12:{n} is a local card on this box" for n in range(8)],
+            "last_rejection": {
+                "at": 1_769_867_940.0,
+                "topic": "doorward/casper/list/changes",
+                "reason": "bad signature",
+                "detail": "signed by another key",
+            },
+            "mode": "normal",
+            "alarms": [],
+            "software": "0.7.0",
+        }
+    )
+    facts = admin.get("/fleet").get_data(as_text=True).split('id="fleet-status"')[1]
+    assert "<dd>not connected</dd>" in facts and "Online" not in facts
+    assert "Card list applied</dt><dd>2026-01-31 07:00:00 MST</dd>" in facts
+    assert "Reported by the agent</dt><dd>2026-01-31 07:01:00 MST</dd>" in facts
+    assert (
+        "<dd>2026-01-31 06:59:00 MST on doorward/casper/list/changes: bad signature "
+        "(signed by another key)</dd>"
+    ) in facts
+    assert "H10301:12:4 is a local card on this box (and 3 more)</dd>" in facts
+    assert "H10301:12:5" not in facts
+    assert "Software version</dt><dd>0.7.0</dd>" in facts
