@@ -86,7 +86,7 @@ def test_authorized_keys(text: str, problem: str | None) -> None:
 
 def test_secret_files_move_to_the_data_partition(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:
     """The generic secret-file mechanism, with a [fleet] section this schema does not have yet."""
-    real_parse = request.parse_config
+    real_parse = parse_config
     seen: list[str] = []
 
     def parse_without_fleet(data: dict[str, Any], source: Any = "<config>") -> Any:
