@@ -281,3 +281,12 @@ def test_the_certificate_follows_the_host_name(box: Box) -> None:
     box.write(BASIC.replace("Front Entrance", "Gym"))
     assert box.run().code == 0
     assert "doorward-gym" in names()
+
+
+def test_a_file_saved_with_a_hidden_txt_is_named(box: Box) -> None:
+    box.write(BASIC, "doorward.toml.txt")
+    outcome = box.run()
+    assert outcome.code == 2
+    assert "doorward.toml.txt: rename it to doorward.toml" in "\n".join(outcome.lines)
+    (box.paths.boot / "doorward.toml.txt").rename(box.paths.boot / "doorward.toml")
+    assert box.run().code == 0
