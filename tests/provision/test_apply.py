@@ -310,3 +310,21 @@ def test_a_failure_part_way_is_reported_and_retried(
     assert not (box.paths.data / "doorward.toml").exists()  # the door's config comes last
     monkeypatch.undo()
     assert box.run().code == 0
+
+
+def test_the_applied_config_runs_a_door(box: Box) -> None:
+    """What provisioning leaves is what the controller unit starts: a door that runs, locked."""
+    from tests.cli.util import run_process
+    from tests.fakes.box import start_controller_process
+
+    box.write(BASIC)
+    assert box.run().code == 0
+    config = box.paths.data / "doorward.toml"
+    proc = start_controller_process(config)
+    try:
+        status = run_process("--config", str(config), "status", "--json")
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["locked"] is True
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0
