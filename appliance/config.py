@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from appliance.core.model import Window
 
@@ -118,6 +126,61 @@ class ClockSection(_Section):
     unsynced_policy: Literal["deny_scheduled", "allow"] = "deny_scheduled"
 
 
+class FleetSection(_Section):
+    """The box's link to its district (``doorward fleet-agent``); paths relative to the file."""
+
+    broker: str = Field(min_length=1, max_length=500)
+    district: str
+    box_id: str
+    school: str = Field(min_length=1, max_length=200)
+    district_public_key: str = Field(min_length=1, max_length=4000)
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    keepalive_seconds: int = Field(30, ge=5, le=3600)
+    max_message_bytes: int = Field(16 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
+
+    @field_validator("broker")
+    @classmethod
+    def _broker(cls, value: str) -> str:
+        from appliance.fleet.link import parse_broker
+
+        parse_broker(value)  # raises ValueError naming what is wrong
+        return value
+
+    @field_validator("district", "box_id")
+    @classmethod
+    def _name(cls, value: str, info: ValidationInfo) -> str:
+        from appliance.fleet.topics import check_name
+
+        return check_name(value, str(info.field_name))
+
+    @model_validator(mode="after")
+    def _client_pair(self) -> Self:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (the box's client certificate)")
+        return self
+
+    def resolved(self, base: Path) -> FleetSection:
+        """Paths made absolute against ``base``; checks that the files and the key are there."""
+        from appliance.fleet.signing import load_public_key
+
+        update: dict[str, Path] = {}
+        for key in ("ca_file", "cert_file", "key_file"):
+            path: Path | None = getattr(self, key)
+            if path is None:
+                continue
+            full = path if path.is_absolute() else (base / path).resolve()
+            if not full.is_file():
+                raise ValueError(f"{key}: no such file {full}")
+            update[key] = full
+        try:
+            load_public_key(self.district_public_key, base)
+        except ValueError as exc:
+            raise ValueError(f"district_public_key: {exc}") from None
+        return self.model_copy(update=update)
+
+
 class Config(_Section):
     """The whole file; sections other than [door], [reader] and [strike] have defaults."""
 
@@ -131,6 +194,7 @@ class Config(_Section):
     rex: RexSection | None = None
     lockdown_button: InputSection | None = None
     clock: ClockSection = ClockSection()
+    fleet: FleetSection | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -235,4 +299,10 @@ def load_config(path: Path | str | None = None) -> Config:
     config = parse_config(data, path)
     if not config.data_dir.is_absolute():  # relative to the file, not to wherever it is run from
         config = config.model_copy(update={"data_dir": (path.parent / config.data_dir).resolve()})
+    if config.fleet is not None:
+        try:
+            fleet = config.fleet.resolved(path.parent)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: fleet.{exc}") from None
+        config = config.model_copy(update={"fleet": fleet})
     return config
