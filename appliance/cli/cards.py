@@ -186,11 +186,11 @@ def cmd_card_list(args: argparse.Namespace) -> int:
             limit=args.limit,
             offset=args.offset,
         )
-    print(f"{'CREDENTIAL':<24} {'SERIAL':<14} {'STATUS':<9} {'GROUP':<12} HOLDER")
+    print(f"{'CREDENTIAL':<24} {'SERIAL':<14} {'STATUS':<9} {'GROUP':<12} {'SOURCE':<8} HOLDER")
     for r in rows:
         print(
             f"{r.credential:<24} {r.serial or '-':<14} {r.status:<9} "
-            f"{r.group or '-':<12} {r.holder or '-'}"
+            f"{r.group or '-':<12} {r.source:<8} {r.holder or '-'}"
         )
     return 0
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from appliance.core.model import Status
 from appliance.core.pins import hash_pin, validate_pin
+from appliance.store import district
 from appliance.store import validate as v
 from appliance.store.errors import StoreError
 from appliance.store.events import bump_rev, log_change
@@ -78,17 +79,21 @@ def select_one(s: Session, serial: object, credential: CardSelector | None) -> C
     return found
 
 
+def _clash(cred: Credential, message: str) -> StoreError:
+    """The error for a new credential that clashes with ``cred`` (a district one says so)."""
+    return district.conflict(message) if cred.source == district.DISTRICT else StoreError(message)
+
+
 def check_new(s: Session, card: Card, serial: str | None) -> None:
     """Refuse a credential or serial that is already on record, naming what it conflicts with."""
     existing = find_by_card(s, card)
     if existing is not None:
-        raise StoreError(
-            f"credential {card} is already on record {describe(s, existing, with_card=False)}"
-        )
+        on_record = describe(s, existing, with_card=False)
+        raise _clash(existing, f"credential {card} is already on record {on_record}")
     if serial is not None:
         other = find_by_serial(s, serial)
         if other is not None:
-            raise StoreError(f"serial {serial!r} is already used by {describe(s, other)}")
+            raise _clash(other, f"serial {serial!r} is already used by {describe(s, other)}")
 
 
 def add_credential(
@@ -168,6 +173,11 @@ def _pin_hash(pin: object) -> str | None:
         raise StoreError(str(err)) from None
 
 
+def _named(cred: Credential) -> str:
+    serial = f" (serial {cred.serial!r})" if cred.serial else ""
+    return f"credential {credential_text(cred.format, cred.facility, cred.number)}{serial}"
+
+
 def _holder_of(s: Session, cred: Credential) -> str | None:
     holder = s.get(Holder, cred.holder_id)
     return None if holder is None else holder.name
@@ -182,12 +192,14 @@ def set_status(
     status: Status | str,
     reason: str | None,
     actor: str,
+    as_district: bool = False,
 ) -> int:
-    """Move a credential to ``status``; returns its id."""
+    """Move a credential to ``status``; returns its id. District ones only ``as_district``."""
     who = v.actor(actor)
     new = v.status(status)
     why = v.text(reason, "reason", max_len=REASON_MAX, required=False, multiline=True)
     cred = select_one(s, serial, credential)
+    district.check_credential(cred, _named(cred), as_district=as_district)
     was = cred.status
     cred.status, cred.status_reason = new.value, why
     cred.status_changed_at, cred.status_changed_by = now_us, who
@@ -219,11 +231,13 @@ def set_pin(
     credential: CardSelector | None,
     pin: str | None,
     actor: str,
+    as_district: bool = False,
 ) -> int:
-    """Set (or with None, clear) a credential's PIN; only its hash is stored. Returns its id."""
+    """Set (or with None, clear) a credential's PIN (stored hashed); returns its id."""
     who = v.actor(actor)
     pin_hash = _pin_hash(pin)
     cred = select_one(s, serial, credential)
+    district.check_credential(cred, _named(cred), as_district=as_district)
     had = cred.pin_hash is not None
     cred.pin_hash = pin_hash
     cred.rev = bump_rev(s)

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Insert, func, insert, select
 from sqlalchemy.orm import Session
 
 from appliance.core.model import Status
+from appliance.store import district
 from appliance.store import validate as v
 from appliance.store.csvparse import Row, parse, read_text
 from appliance.store.errors import ImportRejected
@@ -44,6 +45,11 @@ def _chunks(items: list[T]) -> Iterator[list[T]]:
         yield items[i : i + _CHUNK]
 
 
+def _on_record(why: str, origin: str) -> str:
+    """A conflict's reason; one with a district credential says where to change that."""
+    return str(district.conflict(why)) if origin == district.DISTRICT else why
+
+
 def _serial_conflicts(s: Session, rows: list[Row]) -> list[tuple[int, str]]:
     errors: list[tuple[int, str]] = []
     by_serial: dict[str, list[Row]] = {}
@@ -58,16 +64,19 @@ def _serial_conflicts(s: Session, rows: list[Row]) -> list[tuple[int, str]]:
                 Credential.facility,
                 Credential.number,
                 Holder.name,
+                Credential.source,
             )
             .join(Holder, Credential.holder_id == Holder.id)
             .where(Credential.serial.in_(chunk))
         )
-        for serial, fmt, fac, num, holder in s.execute(stmt):
+        for serial, fmt, fac, num, holder, origin in s.execute(stmt):
             if serial is None:
                 continue
             owner = f"{credential_text(fmt, fac, num)} (holder {holder!r})"
             for r in by_serial[serial]:
-                errors.append((r.line, f"serial {serial!r} is already used by {owner}"))
+                errors.append(
+                    (r.line, _on_record(f"serial {serial!r} is already used by {owner}", origin))
+                )
     return errors
 
 
@@ -81,7 +90,7 @@ def _card_conflicts(s: Session, rows: list[Row]) -> list[tuple[int, str]]:
     for (fmt, fac), numbers in by_field.items():
         for chunk in _chunks(list(numbers)):
             stmt = (
-                select(Credential.number, Holder.name, Credential.status)
+                select(Credential.number, Holder.name, Credential.status, Credential.source)
                 .join(Holder, Credential.holder_id == Holder.id)
                 .where(
                     Credential.format == fmt,
@@ -89,10 +98,10 @@ def _card_conflicts(s: Session, rows: list[Row]) -> list[tuple[int, str]]:
                     Credential.number.in_(chunk),
                 )
             )
-            for num, holder, status in s.execute(stmt):
+            for num, holder, status, origin in s.execute(stmt):
                 for r in numbers[num]:
                     why = f"credential {r.card} is already on record (holder {holder!r}, {status})"
-                    errors.append((r.line, why))
+                    errors.append((r.line, _on_record(why, origin)))
     return errors
 
 

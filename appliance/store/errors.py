@@ -16,6 +16,10 @@ class StoreError(Exception):
     """The store could not do what was asked; ``str()`` is one line for people."""
 
 
+class DistrictOwned(StoreError):
+    """A local change refused: what it would change comes from the district list."""
+
+
 class ImportRejected(StoreError):
     """A CSV import refused as a whole; ``errors`` holds (line number, reason) for each problem."""
 

@@ -181,7 +181,7 @@ class FleetApply:
                 "pin_required": item["pin_required"],
             }
             if name in known:
-                g.update_group(s, now, name, actor=self.actor, **settings)
+                g.update_group(s, now, name, actor=self.actor, as_district=True, **settings)
             else:
                 g.add_group(s, now, name, actor=self.actor, **settings)
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appliance.core.model import GroupPolicy, Mode
+from appliance.store import district
 from appliance.store import validate as v
 from appliance.store.errors import StoreError
 from appliance.store.events import bump_rev, log_change
@@ -166,6 +167,7 @@ def update_group(
     lockdown_immune: bool | Unset,
     pin_required: bool | Unset,
     actor: str,
+    as_district: bool = False,
 ) -> None:
     """Change a group's settings; UNSET leaves a setting alone. Responders cannot be changed."""
     who = v.actor(actor)
@@ -177,6 +179,8 @@ def update_group(
             "the built-in responders group cannot be changed: responders open every door "
             "at all times, lockdown included"
         )
+    if not as_district and district.group_is_district(s, group.id):
+        raise district.refuse(f"group {group.name!r} (which has district credentials)")
     before = _json_state(group)
     if doors is not UNSET:
         door_names = v.doors(doors)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from appliance.store import district
 from appliance.store import validate as v
 from appliance.store.errors import StoreError
 from appliance.store.events import bump_rev, log_change
@@ -117,12 +118,15 @@ def update_holder(
     contact: str | Unset | None,
     notes: str | Unset | None,
     actor: str,
+    as_district: bool = False,
 ) -> None:
     """Change a holder's fields; UNSET leaves a field alone, None clears it."""
     who = v.actor(actor)
     holder = find_holder(s, holder_name(name))
     if holder is None:
         raise StoreError(f"no holder named {name.strip()!r}")
+    if not as_district and district.holder_is_district(s, holder.id):
+        raise district.refuse(f"holder {holder.name!r} (who has a district credential)")
     changes: dict[str, Any] = {}
     if new_name is not UNSET:
         renamed = holder_name(new_name)

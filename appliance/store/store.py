@@ -1,7 +1,8 @@
 """The Store: the one object the controller, the CLI and the admin page use to reach the database.
 
 Every method runs in one transaction and raises only StoreError (bad input, conflicts, a busy
-or unreadable database). Every write bumps the change counter ``rev`` and records an event.
+or unreadable database). Every write bumps the change counter ``rev`` and records an event
+(except the fleet agent's link state, which decisions never use).
 Times stored are UTC microseconds; times handed out are aware UTC datetimes.
 """
 
@@ -21,6 +22,7 @@ from appliance.store.accountability_api import AccountabilityApi
 from appliance.store.db import DB_NAME, DEFAULT_BUSY_TIMEOUT_MS, Database, prepare_data_dir
 from appliance.store.directory_api import DirectoryApi
 from appliance.store.errors import StoreError
+from appliance.store.fleet_state import FleetStateApi
 from appliance.store.reads import StoreReads
 from appliance.store.rows import (
     UNSET,
@@ -36,7 +38,7 @@ CardSelector = cards.CardSelector
 Schedule = Iterable[Mapping[str, Any] | ScheduleWindow]
 
 
-class Store(StoreReads, DirectoryApi, TokensApi, AccountabilityApi):
+class Store(StoreReads, DirectoryApi, TokensApi, AccountabilityApi, FleetStateApi):
     """The card store, audit log and door state in one SQLite file (WAL, shared by processes)."""
 
     def __init__(

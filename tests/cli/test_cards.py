@@ -9,6 +9,7 @@ import pytest
 from appliance.config import load_config
 from appliance.store import Store
 from tests.cli.util import Cli, assert_clean_error, census
+from tests.fakes.district import add_district_card
 
 ADD = ["card", "add", "--holder", "Officer Jane Ortiz"]
 
@@ -51,10 +52,10 @@ def test_add_to_a_group_and_list(box: Path, cli: Cli) -> None:
     )
     assert card(box, "CPD-1")[2] == "responders"
     listing = cli.on(box, "card", "list").out.splitlines()
-    assert listing[0].split() == ["CREDENTIAL", "SERIAL", "STATUS", "GROUP", "HOLDER"]
+    assert listing[0].split() == ["CREDENTIAL", "SERIAL", "STATUS", "GROUP", "SOURCE", "HOLDER"]
     rows = {line.split()[0]: line.split() for line in listing[1:]}
     assert rows["H10301:100:1001"][:4] == ["H10301:100:1001", "CPD-1", "issued", "responders"]
-    assert rows["H10301:100:1002"][:4] == ["H10301:100:1002", "-", "issued", "staff"]
+    assert rows["H10301:100:1002"][:5] == ["H10301:100:1002", "-", "issued", "staff", "local"]
     assert cli.on(box, "card", "list", "--search", "CPD-1").out.count("\n") == 2
 
 
@@ -174,3 +175,40 @@ def test_status_changes_and_reissue(issued: Path, cli: Cli, action: str) -> None
 def test_card_list_refuses_a_bad_status(issued: Path, cli: Cli) -> None:
     result = cli.on(issued, "card", "list", "--status", "misplaced")
     assert result.code == 2 and "invalid choice" in result.err
+
+
+@pytest.fixture
+def district_card(box: Path) -> Path:
+    """A box with one district card, H10301:12:7001 (serial PD-1), as the fleet agent writes it."""
+    with Store(load_config(box).db_path) as store:
+        add_district_card(store, 7001, "Ofc. Diaz", serial="PD-1")
+    return box
+
+
+@pytest.mark.parametrize("action", ["lost", "stolen", "return", "revoke", "reissue"])
+@pytest.mark.parametrize(
+    "selector",
+    [["--serial", "PD-1"], ["--format", "H10301", "--facility", "12", "--number", "7001"]],
+)
+def test_status_of_a_district_card_is_refused(
+    district_card: Path, cli: Cli, action: str, selector: list[str]
+) -> None:
+    before = census(district_card)
+    result = cli.on(district_card, "card", action, *selector, "--reason", "found it")
+    assert_clean_error(
+        result, "H10301:12:7001", "comes from the district list", "district console", code=1
+    )
+    assert census(district_card) == before
+    assert card(district_card, "PD-1")[1] == "issued"
+
+
+def test_enrolling_over_a_district_card_is_refused(district_card: Path, cli: Cli) -> None:
+    before = census(district_card)
+    fields = ["--format", "H10301", "--facility", "12", "--number", "7001"]
+    assert_clean_error(cli.on(district_card, *ADD, *fields), "from the district list", code=1)
+    assert census(district_card) == before
+
+
+def test_list_shows_where_a_card_came_from(district_card: Path, cli: Cli) -> None:
+    [row] = cli.on(district_card, "card", "list").out.splitlines()[1:]
+    assert row.split()[:5] == ["H10301:12:7001", "PD-1", "issued", "responders", "district"]

@@ -1,0 +1,206 @@
+"""District cards, and the holders and groups they use, are changed at the district console only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from appliance.store import (
+    UNSET,
+    DistrictOwned,
+    ImportRejected,
+    Store,
+    StoreError,
+    cards,
+    groups,
+    holders,
+)
+from tests.fakes.district import add_district_card
+
+CONSOLE = "comes from the district list: change it at the district console, not on this box"
+CLASH = "from the district list: change it at the district console, not on this box"
+CARD = ("H10301", 12, 7001)
+
+
+@pytest.fixture
+def district(store: Store) -> Store:
+    store.add_group("district-maint", doors=None, actor="fleet")
+    add_district_card(store, 7001, "Ofc. Diaz", serial="PD-1")
+    add_district_card(store, 7002, "Sam Fixit", serial="DM-1", group="district-maint")
+    store.add_credential("H10301", 12, 100, "Ann Lee", serial="L-1", actor="office")
+    return store
+
+
+def _unchanged(store: Store) -> Callable[[], None]:
+    before = (store.current_rev(), store.list_credentials(), store.list_holders())
+    events = store.query_events(limit=1000)
+
+    def check() -> None:
+        assert (store.current_rev(), store.list_credentials(), store.list_holders()) == before
+        assert store.query_events(limit=1000) == events
+
+    return check
+
+
+REFUSED: list[tuple[str, Callable[[Store], Any], str]] = [
+    (
+        "lost by serial",
+        lambda s: s.set_status(serial="PD-1", status="lost", reason="r", actor="a"),
+        "credential H10301:12:7001 (serial 'PD-1') " + CONSOLE,
+    ),
+    (
+        "revoked by card",
+        lambda s: s.set_status(credential=CARD, status="revoked", reason="r", actor="a"),
+        "credential H10301:12:7001 (serial 'PD-1') " + CONSOLE,
+    ),
+    *[
+        (
+            status,
+            lambda s, st=status: s.set_status(serial="PD-1", status=st, reason="r", actor="a"),
+            CONSOLE,
+        )
+        for status in ("stolen", "returned", "issued")
+    ],
+    ("set a PIN", lambda s: s.set_pin(serial="PD-1", pin="4321", actor="a"), CONSOLE),
+    ("clear a PIN", lambda s: s.set_pin(credential=CARD, pin=None, actor="a"), CONSOLE),
+    (
+        "enrol over it",
+        lambda s: s.add_credential(*CARD, "Someone Else", actor="a"),
+        "credential H10301:12:7001 is already on record "
+        "(holder 'Ofc. Diaz', serial 'PD-1', issued), " + CLASH,
+    ),
+    (
+        "reuse its serial",
+        lambda s: s.add_credential("H10301", 12, 5, "Someone Else", serial="PD-1", actor="a"),
+        "serial 'PD-1' is already used by H10301:12:7001 (holder 'Ofc. Diaz', "
+        "serial 'PD-1', issued), " + CLASH,
+    ),
+    (
+        "rename its holder",
+        lambda s: s.update_holder("Ofc. Diaz", new_name="Officer Diaz", actor="a"),
+        "holder 'Ofc. Diaz' (who has a district credential) " + CONSOLE,
+    ),
+    (
+        "edit its holder's agency",
+        lambda s: s.update_holder("Ofc. Diaz", agency="Other PD", actor="a"),
+        CONSOLE,
+    ),
+    (
+        "widen its group",
+        lambda s: s.update_group("district-maint", always=True, actor="a"),
+        "group 'district-maint' (which has district credentials) " + CONSOLE,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), [(c, m) for _, c, m in REFUSED], ids=[r[0] for r in REFUSED]
+)
+def test_local_changes_to_district_rows_are_refused(
+    district: Store, change: Callable[[Store], Any], message: str
+) -> None:
+    check = _unchanged(district)
+    with pytest.raises(DistrictOwned) as err:
+        change(district)
+    assert isinstance(err.value, StoreError)  # every caller that catches StoreError still does
+    assert message in str(err.value)
+    check()
+
+
+def test_csv_rows_touching_district_cards_are_refused_whole(district: Store) -> None:
+    check = _unchanged(district)
+    text = (
+        "format,facility,number,holder,serial,group\n"
+        "H10301,12,7001,Someone,,staff\n"  # a district card's number
+        "H10301,12,900,Another,DM-1,staff\n"  # a district card's serial
+        "H10301,12,901,Fine Row,,staff\n"
+    )
+    with pytest.raises(ImportRejected) as err:
+        district.import_csv(text, actor="a")
+    lines = dict(err.value.errors)
+    assert lines[2] == (
+        "credential H10301:12:7001 is already on record (holder 'Ofc. Diaz', issued), " + CLASH
+    )
+    assert lines[3].startswith("serial 'DM-1' is already used by H10301:12:7002")
+    assert lines[3].endswith(CLASH)
+    assert 4 not in lines
+    check()
+
+
+def test_local_rows_stay_editable(district: Store) -> None:
+    district.set_status(serial="L-1", status="lost", reason="dropped", actor="a")
+    district.set_pin(serial="L-1", pin="1234", actor="a")
+    district.update_holder("Ann Lee", agency="Lincoln ES", actor="a")
+    district.update_group("staff", always=True, actor="a")
+    row = district.get_credential(serial="L-1")
+    assert row is not None and row.status.value == "lost" and row.has_pin
+    assert row.source == "local"
+
+
+def test_local_fob_for_a_district_holder_and_group_is_allowed(district: Store) -> None:
+    district.add_credential("H10301", 12, 200, "Ofc. Diaz", group="district-maint", actor="a")
+    row = district.get_credential(credential=("H10301", 12, 200))
+    assert row is not None and row.source == "local" and row.holder == "Ofc. Diaz"
+    district.set_status(credential=("H10301", 12, 200), status="revoked", reason="r", actor="a")
+
+
+def test_a_local_conflict_keeps_the_plain_message(district: Store) -> None:
+    with pytest.raises(StoreError) as err:
+        district.add_credential("H10301", 12, 100, "X", actor="a")
+    assert not isinstance(err.value, DistrictOwned)
+    assert "district" not in str(err.value)
+
+
+def test_the_fleet_apply_code_may_change_district_rows(district: Store) -> None:
+    """The session-level functions take ``as_district=True``: how the fleet agent applies a list."""
+    db = district._db  # the fleet's apply module works inside the store package the same way
+    with db.write("applying the district list") as s:
+        cards.set_status(
+            s,
+            db.now_us(),
+            serial="PD-1",
+            credential=None,
+            status="revoked",
+            reason="lost at 03:00",
+            actor="fleet",
+            as_district=True,
+        )
+        cards.set_pin(
+            s,
+            db.now_us(),
+            serial="PD-1",
+            credential=None,
+            pin="9876",
+            actor="fleet",
+            as_district=True,
+        )
+        holders.update_holder(
+            s,
+            db.now_us(),
+            "Ofc. Diaz",
+            new_name="Officer Diaz",
+            agency="Casper PD",
+            badge=UNSET,
+            contact=UNSET,
+            notes=UNSET,
+            actor="fleet",
+            as_district=True,
+        )
+        groups.update_group(
+            s,
+            db.now_us(),
+            "district-maint",
+            doors=UNSET,
+            always=False,
+            schedule=[{"days": "mon-fri", "start": "07:00", "end": "17:00"}],
+            holidays=UNSET,
+            lockdown_immune=UNSET,
+            pin_required=UNSET,
+            actor="fleet",
+            as_district=True,
+        )
+    row = district.get_credential(serial="PD-1")
+    assert row is not None and row.status.value == "revoked" and row.holder == "Officer Diaz"
+    assert row.has_pin and row.source == "district"
