@@ -64,7 +64,9 @@ class Agent:
         self._lock_fd = _take_lock(config)
         self.store = Store(config.db_path)
         if not self.store.schema_is_current():
-            raise AgentError(f"the database at {config.db_path} is missing or old: run 'doorward init'")
+            raise AgentError(
+                f"the database at {config.db_path} is missing or old: run 'doorward init'"
+            )
         self.apply = FleetApply(self.store, school=f.school, actor=f"fleet:{f.district}")
         self.version = self.apply.applied_version()
         self.held: dict[int, Change] = {}
@@ -279,7 +281,12 @@ class Agent:
         LOG.warning("rejected a message on %s: %s", topic, rejected)
         now = time.time()
         self.rejections += 1
-        info = {"at": now, "topic": topic[:300], "reason": rejected.reason, "detail": rejected.detail[:2000]}
+        info = {
+            "at": now,
+            "topic": topic[:300],
+            "reason": rejected.reason,
+            "detail": rejected.detail[:2000],
+        }
         self.last_rejection = info
         try:
             self.store.append_events(
@@ -349,7 +356,9 @@ class Agent:
 
     def _save_status(self, *, online: bool, status: dict[str, Any] | None = None) -> None:
         local = dict(status or self._status(online=online))
-        local.update(connected=online, broker=str(self.link.broker), last_message_at=self.last_message_at)
+        local.update(
+            connected=online, broker=str(self.link.broker), last_message_at=self.last_message_at
+        )
         try:
             self.store.set_fleet_status(local)
         except StoreError as err:

@@ -3,12 +3,8 @@
 The only code that writes SQL. Times in the database are UTC microseconds.
 """
 
-<<<<<<< HEAD
 from appliance.store import fleet_models as _fleet_models  # noqa: F401  (the schema's tables)
-from appliance.store.errors import ImportRejected, StoreError
-=======
 from appliance.store.errors import DistrictOwned, ImportRejected, StoreError
->>>>>>> fleetbox
 from appliance.store.rows import (
     UNSET,
     CredentialRow,

@@ -88,6 +88,12 @@ class FleetApply:
         with self._db.read("reading the list version") as s:
             return int(meta_get(s, APPLIED_VERSION) or 0)
 
+    def applied_at(self) -> float | None:
+        """When the list version was applied (Unix seconds), or None."""
+        with self._db.read("reading the list version") as s:
+            raw = meta_get(s, APPLIED_AT)
+            return None if raw is None else int(raw) / 1_000_000
+
     def shipped_event_id(self) -> int:
         """The outbox cursor: every event up to this id is at the broker."""
         with self._db.read("reading the outbox cursor") as s:
