@@ -8,6 +8,7 @@ acknowledgement. The controller never waits on it: it keeps deciding from the st
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -180,9 +181,8 @@ class Agent:
             if isinstance(message, Snapshot):
                 if snapshot is None or message.version > snapshot.version:
                     snapshot = message
-            elif isinstance(message, Change) and message.version not in self.held:
-                if len(self.held) < MAX_HELD:
-                    self.held[message.version] = message
+            elif isinstance(message, Change) and len(self.held) < MAX_HELD:
+                self.held.setdefault(message.version, message)
         if snapshot is not None:
             self._apply_snapshot(snapshot)
         self._apply_held()
@@ -270,10 +270,9 @@ class Agent:
             done.removed,
             f", door mode {done.mode}" if done.mode else "",
         )
-        try:  # the controller notices within 100 ms anyway; a wake-up makes it at once
+        # The controller notices within 100 ms anyway; a wake-up makes it at once.
+        with contextlib.suppress(control.ControlError):
             control.request(self.config.data_dir, "refresh", timeout=0.5)
-        except control.ControlError:
-            pass
         self._status_due.set()
 
     def _reject(self, topic: str, rejected: Rejected) -> None:
