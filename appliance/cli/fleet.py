@@ -154,6 +154,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     )
     public = (path / "district.pub").read_text().strip()
     print(f"district {district.name} ready in {path}")
+    from appliance.fleet.collector import collect_for
+
+    try:  # the console's persistent session: from now on the broker keeps what boxes send
+        with district.store() as store:
+            collect_for(district, store, 0.2)
+    except LinkError as err:
+        print(f"note: {err}: start 'fleet serve' before the boxes, or their first events wait")
     print("each box's config needs, in [fleet]:")
     print(f'  district = "{district.name}"')
     print(f'  district_public_key = "{public}"')

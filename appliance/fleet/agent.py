@@ -36,9 +36,10 @@ LOG = logging.getLogger(__name__)
 BATCH_EVENTS = 500
 MAX_HELD = 50_000  # changes waiting for a gap to fill; more come again on the next connect
 MAX_RUN = 1000  # consecutive changes applied in one transaction
-STATUS_SECONDS = 10.0
+STATUS_SECONDS = 5.0
 OUTBOX_POLL_S = 0.1
 ACK_TIMEOUT_S = 10.0
+ACK_WAIT_S = 2.0
 
 
 class AgentError(RuntimeError):
@@ -79,6 +80,8 @@ class Agent:
         self._stop = threading.Event()
         self._status_due = threading.Event()
         self._generation = 0
+        self._confirmed = 0
+        self._ack_seen = threading.Event()
         offline = json.dumps({"box_id": f.box_id, "online": False, "school": f.school}).encode()
         self.link = Link(
             parse_broker(f.broker),
@@ -149,17 +152,36 @@ class Agent:
     # -- paho's thread: keep it short --------------------------------------------------------
     def _connected(self) -> None:
         f = self.fleet
-        self.link.subscribe([topics.snapshot(f.district), topics.changes(f.district)])
+        self._generation += 1
+        self._ack_seen.clear()
+        self.link.subscribe(
+            [topics.snapshot(f.district), topics.changes(f.district), self._topic("ack")]
+        )
         self._status_due.set()
         self._inbox.put(None)  # wake the worker to publish the status now
 
     def _disconnected(self) -> None:
         self._generation += 1
+        self._ack_seen.clear()
         self._status_due.set()
         self._inbox.put(None)
 
     def _received(self, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic == self._topic("ack"):
+            self._acked(bytes(msg.payload))
+            return
         self._inbox.put(_Incoming(msg.topic, bytes(msg.payload), bool(msg.retain)))
+
+    def _acked(self, payload: bytes) -> None:
+        """The console's word: the newest of our events it has stored."""
+        try:
+            value = json.loads(payload)["event_id"]
+        except (ValueError, KeyError, TypeError):
+            LOG.warning("ignoring an unreadable acknowledgement from the district")
+            return
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            self._confirmed = value
+            self._ack_seen.set()
 
     # -- the list -----------------------------------------------------------------------------
     def _handle_batch(self, first: _Incoming | None) -> None:
@@ -366,10 +388,15 @@ class Agent:
     # -- the outbox ---------------------------------------------------------------------------
     def _ship_loop(self) -> None:
         seen_version: int | None = None
+        synced = -1
         while not self._stop.is_set():
             if not self.link.connected.wait(0.5):
                 continue
             try:
+                if synced != self._generation:
+                    synced = self._generation
+                    seen_version = None
+                    self._sync_cursor()
                 version = self.store.data_version()
                 if version == seen_version:
                     self._stop.wait(OUTBOX_POLL_S)
@@ -379,6 +406,20 @@ class Agent:
             except StoreError as err:
                 LOG.warning("outbox: %s", err)
                 self._stop.wait(1.0)
+
+    def _sync_cursor(self) -> None:
+        """After (re)connecting: go back to what the console has, if the broker lost some.
+
+        The broker acknowledged everything up to the cursor, but a broker that crashed before
+        saving, or dropped a queue, may never have handed it on: the console's retained
+        acknowledgement (sent right after subscribing) says what it really holds.
+        """
+        if not self._ack_seen.wait(ACK_WAIT_S):
+            return  # no word from the console yet (a new district): keep the cursor
+        if self.apply.rewind_shipped_event_id(self._confirmed):
+            LOG.warning(
+                "outbox: the district has events up to %d only: sending again", self._confirmed
+            )
 
     def _ship_batch(self) -> bool:
         """Ship the next batch; True if one went (there may be more)."""

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+import time
 
 import paho.mqtt.client as mqtt
 
@@ -27,6 +28,8 @@ from appliance.store import console_state as cs
 LOG = logging.getLogger(__name__)
 MAX_BOX_MESSAGE = 4 * 1024 * 1024
 PUBLISH_EVERY_S = 1.0
+REPAIR_GRACE_S = 3.0
+REPAIR_EVERY_S = 30.0
 
 
 class Collector:
@@ -39,6 +42,7 @@ class Collector:
         self.stored_events = 0
         self.refused = 0
         self._stop = threading.Event()
+        self._repaired_at = 0.0
         self.link = district.link(
             f"doorward-console-{district.name}",
             clean=False,
@@ -79,6 +83,9 @@ class Collector:
             batch: EventBatch = parse_box_message(EventBatch, body, box_id)
             events = [e.model_dump() for e in batch.events]
             self.stored_events += self.state.store_events(box_id, batch.school, events)
+            # Retained: a box that reconnects learns what the district really holds.
+            newest = json.dumps({"event_id": self.state.newest_box_event(box_id)}).encode()
+            self.link.publish(topics.box(self.district.name, box_id, "ack"), newest, retain=True)
         elif what == "rejections":
             report: RejectionReport = parse_box_message(RejectionReport, body, box_id)
             r = report.rejection
@@ -98,6 +105,7 @@ class Collector:
                 try:
                     self.publisher.stage_changes("fleet serve")
                     self.publisher.flush(self.link)
+                    self._repair()
                 except (LinkError, StoreError, DistrictError) as err:
                     LOG.warning("publishing: %s (will try again)", err)
         finally:
@@ -107,6 +115,32 @@ class Collector:
     def stop(self) -> None:
         """Ask ``run`` to finish (safe from a signal handler)."""
         self._stop.set()
+
+    def _repair(self) -> None:
+        """A fresh snapshot when an online box stays behind (a broker lost a retained change).
+
+        Behind means: its status, sent well after the newest message went out, still shows an
+        older version. At most once per REPAIR_EVERY_S.
+        """
+        now = time.time()
+        if now - self._repaired_at < REPAIR_EVERY_S:
+            return
+        newest = self.state.publications(limit=1)
+        if not newest or newest[0].published_at is None:
+            return
+        sent = newest[0].published_at.timestamp()
+        behind = [
+            b.box_id
+            for b in self.state.boxes()
+            if b.online
+            and (b.list_version or 0) < newest[0].version
+            and float(b.status.get("at") or 0) > sent + REPAIR_GRACE_S
+        ]
+        if behind:
+            self._repaired_at = now
+            LOG.warning("boxes behind the list: %s: publishing a fresh snapshot", ", ".join(behind))
+            self.publisher.stage_snapshot("fleet serve (repair)")
+            self.publisher.flush(self.link)
 
 
 def _serve_lock(district: District) -> int:

@@ -82,6 +82,7 @@ class Link:
     ) -> None:
         self.broker = broker
         self.connected = threading.Event()
+        self._stopping = False
         self._on_connect = on_connect
         self._on_message = on_message
         self._on_disconnect = on_disconnect
@@ -124,6 +125,7 @@ class Link:
 
     def stop(self) -> None:
         """Disconnect cleanly (no last will) and stop the network thread."""
+        self._stopping = True
         self.client.disconnect()
         self.client.loop_stop()
         self.connected.clear()
@@ -161,7 +163,7 @@ class Link:
             self._on_connect()
 
     def _disconnected(self, _c: object, _u: object, _f: object, reason: object, _p: object) -> None:
-        if self.connected.is_set():
+        if self.connected.is_set() and not self._stopping:
             LOG.warning("lost the broker at %s (%s); reconnecting", self.broker, reason)
         self.connected.clear()
         if self._on_disconnect is not None:

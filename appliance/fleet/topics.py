@@ -31,7 +31,10 @@ def changes(district: str) -> str:
 
 
 def box(district: str, box_id: str, what: str) -> str:
-    """A box's ``status`` (retained, last will offline), ``events`` or ``rejections``."""
+    """A box's ``status`` (retained, last will offline), ``events``, ``rejections``, or ``ack``.
+
+    ``ack`` is the console's: the newest event id of this box it has stored (retained).
+    """
     return f"{ROOT}/{district}/box/{box_id}/{what}"
 
 

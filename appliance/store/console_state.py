@@ -313,6 +313,12 @@ class DistrictStore:
             after = conn.execute(select(func.total_changes())).scalar_one()
             return int(after - before)
 
+    def newest_box_event(self, box_id: str) -> int:
+        """The highest event id stored from this box (0: none)."""
+        with self._db.read("reading events home") as s:
+            stmt = select(func.max(FleetEvent.box_event_id)).where(FleetEvent.box_id == box_id)
+            return int(s.scalar(stmt) or 0)
+
     def boxes(self) -> list[BoxRow]:
         """Every box the console has heard from, by id."""
         with self._db.read("listing boxes") as s:

@@ -105,6 +105,14 @@ class FleetApply:
             if event_id > int(meta_get(s, SHIPPED_EVENT_ID) or 0):
                 meta_set(s, SHIPPED_EVENT_ID, str(event_id))
 
+    def rewind_shipped_event_id(self, event_id: int) -> bool:
+        """Move the outbox cursor back to ``event_id`` (the console lacks later ones)."""
+        with self._write("rewinding the outbox cursor") as s:
+            if event_id < int(meta_get(s, SHIPPED_EVENT_ID) or 0):
+                meta_set(s, SHIPPED_EVENT_ID, str(max(0, event_id)))
+                return True
+            return False
+
     def newest_event_id(self) -> int:
         """The id of the newest event in the audit log (0: none)."""
         with self._db.read("reading the newest event") as s:
