@@ -255,7 +255,7 @@ class Publisher:
         rev = tx.rev()
         creds = tx.credentials(since) if rev > since else []
         groups = tx.groups()
-        changed_groups = groups if groups != tx.meta_json(cs.GROUPS) else None
+        changed_groups = groups if groups != (tx.meta_json(cs.GROUPS) or []) else None
         tx.set_meta(cs.PUBLISHED_REV, rev)
         if not creds and changed_groups is None and lockdown is None:
             return None
