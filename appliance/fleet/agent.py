@@ -406,6 +406,9 @@ class Agent:
             except StoreError as err:
                 LOG.warning("outbox: %s", err)
                 self._stop.wait(1.0)
+            except Exception:  # the outbox must outlive anything one batch runs into
+                LOG.exception("outbox: shipping failed; trying again")
+                self._stop.wait(1.0)
 
     def _sync_cursor(self) -> None:
         """After (re)connecting: go back to what the console has, if the broker lost some.
@@ -449,10 +452,17 @@ class Agent:
         }
         info = self.link.publish(self._topic("events"), json.dumps(body, default=str).encode())
         deadline = time.monotonic() + ACK_TIMEOUT_S
-        while not info.is_published():
-            if self._generation != generation or time.monotonic() > deadline or self._stop.is_set():
-                return True  # not acknowledged: the same events go again from the cursor
-            time.sleep(0.002)
+        try:
+            while not info.is_published():
+                if (
+                    self._generation != generation
+                    or time.monotonic() > deadline
+                    or self._stop.is_set()
+                ):
+                    return True  # not acknowledged: the same events go again from the cursor
+                time.sleep(0.002)
+        except (RuntimeError, ValueError):  # paho: the connection went while it was queued
+            return True
         self.apply.set_shipped_event_id(events[-1].id)
         return True
 

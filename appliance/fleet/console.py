@@ -42,6 +42,7 @@ KEY_NAME = "district.key"
 PUBLIC_NAME = "district.pub"
 CONSOLE_DOOR = "District console"
 ACK_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 5.0
 
 
 class DistrictError(RuntimeError):
@@ -370,7 +371,7 @@ class Publisher:
         self.state.set_meta(cs.PRUNED_THROUGH, snapshot)
 
 
-def publish_now(district: District, stage: Any, *, timeout: float = ACK_TIMEOUT_S) -> list[int]:
+def publish_now(district: District, stage: Any, *, timeout: float = CONNECT_TIMEOUT_S) -> list[int]:
     """Stage with ``stage(publisher)`` then publish everything pending through a short link."""
     with district.store() as store:
         publisher = Publisher(district, store)
@@ -379,7 +380,7 @@ def publish_now(district: District, stage: Any, *, timeout: float = ACK_TIMEOUT_
         link.start()
         try:
             link.wait_connected(timeout)
-            return publisher.flush(link, timeout)
+            return publisher.flush(link, max(timeout, ACK_TIMEOUT_S))
         finally:
             link.stop()
 

@@ -36,7 +36,9 @@ def district(tmp_path: Path, broker: Mosquitto) -> District:
     return init_district(tmp_path / "district", "natrona", broker.url, snapshot_every=50)
 
 
-def fleet_toml(broker: Mosquitto, district: District, box_id: str, school: str, extra: str = "") -> str:
+def fleet_toml(
+    broker: Mosquitto, district: District, box_id: str, school: str, extra: str = ""
+) -> str:
     public = (district.path / "district.pub").read_text().strip()
     return (
         f'[fleet]\nbroker = "{broker.url}"\ndistrict = "{district.name}"\nbox_id = "{box_id}"\n'
@@ -114,7 +116,9 @@ def fleet_box(
             assert not thread.is_alive()
 
 
-def box_config(tmp_path: Path, broker: Mosquitto, district: District, box_id: str, school: str) -> Path:
+def box_config(
+    tmp_path: Path, broker: Mosquitto, district: District, box_id: str, school: str
+) -> Path:
     """An initialised box on disk (for box processes)."""
     (tmp_path / box_id).mkdir(parents=True, exist_ok=True)
     path = write_config(tmp_path / box_id, extra=fleet_toml(broker, district, box_id, school))
