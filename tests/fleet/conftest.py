@@ -100,9 +100,10 @@ def fleet_box(
     school: str,
     *,
     seed_fn: Callable[[Store], None] = no_seed,
+    extra: str = "",
 ) -> Iterator[FleetBox]:
     """A box in this process on the mock back-end, in the fleet."""
-    extra = fleet_toml(broker, district, box_id, school)
+    extra = fleet_toml(broker, district, box_id, school, extra)
     (tmp_path / box_id).mkdir(parents=True, exist_ok=True)
     with running_box(tmp_path / box_id, seed_fn=seed_fn, extra=extra) as (c, waiter, config):
         agent = Agent(config)

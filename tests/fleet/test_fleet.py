@@ -78,7 +78,8 @@ def test_lockdown_by_school_reaches_only_that_schools_doors(
         assert console(district, "lockdown", "off", "--all") == 0
         for box in (kw, nc):
             settled(box, 3)
-            wait_for(lambda b=box: b.controller.door.mode is Mode.NORMAL, what="normal again")
+            door = box.controller.door
+            wait_for(lambda: door.mode is Mode.NORMAL, what="normal again")  # noqa: B023
 
 
 class Listener:

@@ -29,7 +29,7 @@ PUB = KEY.public_key()
 LIMIT = 1 << 20
 
 
-def change(version: int = 2, **over: Any) -> dict[str, Any]:
+def change(version: Any = 2, **over: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": "change",
         "district": "natrona",
