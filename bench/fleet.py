@@ -1,0 +1,315 @@
+"""The district fleet on one machine: a real mosquitto, controller and agent processes.
+
+- Revocation: a fob revoked at the console (committed, signed, published) → the first swipe
+  denied at every box. Each box is a ``doorward run`` on the mock back-end plus its own
+  ``doorward fleet-agent``; a swiper per box presents the card through the control socket every
+  SWIPE_EVERY_S, and the denial's time is that decision's own audit timestamp (so each sample is
+  an upper bound, late by at most one swipe period).
+- Events home: events written into boxes' audit logs → stored once in the district database by
+  ``fleet serve`` (running in this process), per second.
+- Catch-up: one box's agent is stopped while the console makes 10,000 changes, then started;
+  the time from its start to the district's version applied. Once with a snapshot every 100
+  changes (the default: the box takes the snapshot and at most 100 changes), once with no
+  snapshot in between (all 10,000 retained changes).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from appliance.config import load_config
+from appliance.controller import control
+from appliance.fleet.collector import Collector
+from appliance.fleet.console import CONFIG_NAME, District, Publisher, init_district, open_district
+from appliance.store import EventRecord, Store
+from appliance.store.console_state import DistrictStore
+from appliance.wiegand.formats import encode
+from bench.common import pct, rss_mib
+from tests.fakes.box import write_config
+from tests.fakes.mosquitto import Mosquitto
+
+BOXES = 50
+ROUNDS = 4
+LIST_SIZE = 1000
+SWIPE_EVERY_S = 0.05
+CHANGES = 10_000
+EVENT_BOXES = 10
+EVENTS_PER_BOX = 5_000
+
+
+def _fleet_toml(broker: Mosquitto, district: District, box_id: str, school: str) -> str:
+    public = (district.path / "district.pub").read_text().strip()
+    return (
+        f'[fleet]\nbroker = "{broker.url}"\ndistrict = "{district.name}"\nbox_id = "{box_id}"\n'
+        f'school = "{school}"\ndistrict_public_key = "{public}"\n'
+    )
+
+
+def _box(root: Path, broker: Mosquitto, district: District, box_id: str) -> Path:
+    path = root / box_id
+    path.mkdir(parents=True)
+    school = f"School {int(box_id.split('-')[1]) // 5}"
+    config = write_config(path, unlock=0.01, extra=_fleet_toml(broker, district, box_id, school))
+    with Store.for_data_dir(path / "data") as store:
+        store.init("Front entrance")
+    return config
+
+
+def _start(argv: list[str], ready: str) -> tuple[subprocess.Popen[str], threading.Event]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = threading.Event()
+
+    def watch() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # keep reading: a full pipe would stall the process
+            if ready in line:
+                seen.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    return proc, seen
+
+
+def _wait_all(started: list[tuple[subprocess.Popen[str], threading.Event]], what: str) -> None:
+    deadline = time.monotonic() + 600
+    for proc, seen in started:
+        while not seen.wait(0.5):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"a {what} did not start")
+
+
+def _stop(procs: list[subprocess.Popen[str]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _box_version(config: Path) -> int:
+    db = load_config(config).db_path
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'fleet.list_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _district_version(district: District) -> int:
+    with district.store() as store:
+        return DistrictStore(store).meta_int("fleet.version")
+
+
+class _Console:
+    """The console in this process, with one connected link (what ``fleet serve`` keeps)."""
+
+    def __init__(self, district: District) -> None:
+        self.district = district
+        self.store = district.store()
+        self.publisher = Publisher(district, store=self.store)
+        self.link = district.link(clean=True)
+        self.link.start()
+        self.link.wait_connected(10)
+
+    def publish(self) -> None:
+        self.publisher.stage_changes("bench")
+        self.publisher.flush(self.link, 120)
+
+    def close(self) -> None:
+        self.link.stop()
+        self.store.close()
+
+
+def _seed(console: _Console, count: int) -> None:
+    lines = ["format,facility,number,holder,serial,group"]
+    lines += [f"H10301,7,{n},Officer {n},F-{n},responders" for n in range(count)]
+    console.store.import_csv("\n".join(lines) + "\n", actor="bench")
+    console.publisher.stage_snapshot("bench")
+    console.publisher.flush(console.link, 120)
+
+
+def _swiper(config: Path, number: int, t0: float, out: dict[Path, float]) -> None:
+    """Present the card every SWIPE_EVERY_S until a denial at or after t0 is on record."""
+    cfg = load_config(config)
+    bits = encode("H10301", number, 7)
+    deadline = time.monotonic() + 30
+    with sqlite3.connect(f"file:{cfg.db_path}?mode=ro", uri=True) as conn:
+        while time.monotonic() < deadline:
+            control.request(cfg.data_dir, "swipe", bits=bits, interval_us=500)
+            time.sleep(SWIPE_EVERY_S)
+            row = conn.execute(
+                "SELECT min(ts_us) FROM events WHERE kind = 'denied' AND ts_us >= ? "
+                "AND credential = ?",
+                (int(t0 * 1e6), f"H10301:7:{number}"),
+            ).fetchone()
+            if row[0] is not None:
+                out[config] = row[0] / 1e6
+                return
+
+
+def revocation(district: District, configs: list[Path], console: _Console) -> dict[str, Any]:
+    """ROUNDS revocations; the delay to the first denial at each box."""
+    delays: list[float] = []
+    for r in range(ROUNDS):
+        number = r + 1
+        t0 = time.time()
+        console.store.set_status(serial=f"F-{number}", status="revoked", reason="lost", actor="b")
+        committed = time.time()
+        console.publish()
+        denied: dict[Path, float] = {}
+        swipers = [
+            threading.Thread(target=_swiper, args=(c, number, t0, denied), daemon=True)
+            for c in configs
+        ]
+        for t in swipers:
+            t.start()
+        for t in swipers:
+            t.join(40)
+        if len(denied) != len(configs):
+            raise RuntimeError(f"round {r}: only {len(denied)} of {len(configs)} boxes denied")
+        delays += [max(0.0, when - committed) for when in denied.values()]
+        time.sleep(0.5)
+    return {
+        "boxes": len(configs),
+        "samples": len(delays),
+        "p50_s": pct(delays, 50),
+        "p99_s": pct(delays, 99),
+        "max_s": max(delays),
+    }
+
+
+def events_home(district: District, configs: list[Path]) -> dict[str, Any]:
+    """EVENTS_PER_BOX events written at EVENT_BOXES boxes at once → all stored at the console."""
+    with district.store() as store:
+        collector = Collector(district, store)
+        runner = threading.Thread(target=collector.run, daemon=True)
+        runner.start()
+        _wait(lambda: collector.link.connected.is_set(), 10, "serve to connect")
+        state = DistrictStore(store)
+        time.sleep(3)  # what the boxes made so far goes home first
+        before = state.count_events()
+        now = time.time()
+        t0 = time.monotonic()
+        for i, config in enumerate(configs[:EVENT_BOXES]):
+            with Store(load_config(config).db_path) as box:
+                box.append_events(
+                    [
+                        EventRecord(
+                            ts=now,
+                            kind="granted",
+                            credential="H10301:7:1",
+                            serial="F-1",
+                            door="Front entrance",
+                            detail={"bench": n},
+                            source_key=f"bench:{i}:{n}",
+                        )
+                        for n in range(EVENTS_PER_BOX)
+                    ]
+                )
+        total = EVENT_BOXES * EVENTS_PER_BOX
+        _wait(lambda: state.count_events() - before >= total, 300, "the events to arrive")
+        elapsed = time.monotonic() - t0
+        collector.stop()
+        runner.join(15)
+    return {"events": total, "boxes": EVENT_BOXES, "seconds": elapsed, "per_s": total / elapsed}
+
+
+def _changes(console: _Console, count: int) -> None:
+    """``count`` changes to the master list, each its own signed version, then published."""
+    for i in range(count):
+        n = i % LIST_SIZE
+        status = "revoked" if (i // LIST_SIZE) % 2 == 0 else "issued"
+        console.store.set_status(serial=f"F-{n}", status=status, reason="bench", actor="b")
+        console.publisher.stage_changes("bench")
+        if i % 500 == 499:
+            console.publisher.flush(console.link, 120)
+    console.publisher.flush(console.link, 120)
+
+
+def _set_snapshot_every(district: District, every: int) -> District:
+    path = district.path / CONFIG_NAME
+    lines = [ln for ln in path.read_text().splitlines() if not ln.startswith("snapshot_every")]
+    path.write_text("\n".join([*lines, f"snapshot_every = {every}"]) + "\n")
+    return open_district(district.path)
+
+
+def catch_up(district: District, config: Path, every: int, changes: int) -> dict[str, Any]:
+    """The box's agent is off for ``changes`` changes; then the time to apply them all."""
+    district = _set_snapshot_every(district, every)
+    console = _Console(district)
+    try:
+        _changes(console, changes)
+    finally:
+        console.close()
+    target = _district_version(district)
+    proc, ready = _start(["--config", str(config), "fleet-agent"], "fleet agent for box")
+    try:
+        _wait_all([(proc, ready)], "fleet agent")
+        t0 = time.monotonic()
+        _wait(lambda: _box_version(config) >= target, 600, "the catch-up")
+        elapsed = time.monotonic() - t0
+    finally:
+        _stop([proc])
+    return {"changes": changes, "snapshot_every": every, "seconds": elapsed}
+
+
+def run(boxes: int = BOXES, changes: int = CHANGES) -> dict[str, Any]:
+    """Every fleet measurement."""
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        root = Path(tmp)
+        broker = Mosquitto(root / "broker")
+        broker.start()
+        stack.callback(broker.stop)
+        district = init_district(root / "district", "bench", broker.url, snapshot_every=100)
+        configs = [_box(root / "boxes", broker, district, f"box-{i:02d}") for i in range(boxes)]
+        procs: list[subprocess.Popen[str]] = []
+        stack.callback(_stop, procs)
+        started = [_start(["--config", str(c), "run"], "running on the") for c in configs]
+        procs += [p for p, _ in started]
+        _wait_all(started, "controller")
+        agents = [_start(["--config", str(c), "fleet-agent"], "connected to the") for c in configs]
+        procs += [p for p, _ in agents]
+        _wait_all(agents, "fleet agent")
+        rss = sum(rss_mib(p.pid) for p in procs) / len(procs)
+        console = _Console(district)
+        try:
+            _seed(console, LIST_SIZE)
+            target = _district_version(district)
+            _wait(lambda: all(_box_version(c) >= target for c in configs), 300, "the list")
+            revoked = revocation(district, configs, console)
+        finally:
+            console.close()
+        home = events_home(district, configs)
+        # Catch-up: box-00's agent goes offline; the rest stop too (the machine has 2 cores).
+        _stop(procs)
+        controller, up = _start(["--config", str(configs[0]), "run"], "running on the")
+        procs.append(controller)
+        _wait_all([(controller, up)], "controller")
+        rounds = [catch_up(district, configs[0], every, changes) for every in (100, changes * 10)]
+    return {"revocation": revoked, "events": home, "catch_up": rounds, "rss_mib": rss}
+
+
+if __name__ == "__main__":
+    print(run(boxes=int(sys.argv[1]) if len(sys.argv) > 1 else BOXES))
