@@ -2,9 +2,10 @@
 
 - Revocation: a fob revoked at the console (committed, signed, published) → the first swipe
   denied at every box. Each box is a ``doorward run`` on the mock back-end plus its own
-  ``doorward fleet-agent``; a swiper per box presents the card through the control socket every
-  SWIPE_EVERY_S, and the denial's time is that decision's own audit timestamp (so each sample is
-  an upper bound, late by at most one swipe period).
+  ``doorward fleet-agent``. A watcher per box reads the box's list version every POLL_S (a read:
+  no load on the door); once the agent has applied the revocation it presents the card through
+  the control socket every SWIPE_EVERY_S until the controller denies it. The sample is that
+  denial's own audit timestamp: a real decision, late by at most one poll and one swipe.
 - Events home: events written into boxes' audit logs → stored once in the district database by
   ``fleet serve`` (running in this process), per second.
 - Catch-up: one box's agent is stopped while the console makes 10,000 changes, then started;
@@ -40,7 +41,8 @@ from tests.fakes.mosquitto import Mosquitto
 BOXES = 50
 ROUNDS = 4
 LIST_SIZE = 1000
-SWIPE_EVERY_S = 0.05
+SWIPE_EVERY_S = 0.02
+POLL_S = 0.02
 CHANGES = 10_000
 EVENT_BOXES = 10
 EVENTS_PER_BOX = 5_000
@@ -150,12 +152,15 @@ def _seed(console: _Console, count: int) -> None:
     console.publisher.flush(console.link, 120)
 
 
-def _swiper(config: Path, number: int, t0: float, out: dict[Path, float]) -> None:
-    """Present the card every SWIPE_EVERY_S until a denial at or after t0 is on record."""
+def _swiper(config: Path, number: int, t0: float, target: int, out: dict[Path, float]) -> None:
+    """Watch the box's list version (reads only); once it has the revocation, present the card
+    every SWIPE_EVERY_S until a denial is on record. Its audit timestamp is the sample."""
     cfg = load_config(config)
     bits = encode("H10301", number, 7)
     deadline = time.monotonic() + 30
     with sqlite3.connect(f"file:{cfg.db_path}?mode=ro", uri=True) as conn:
+        while time.monotonic() < deadline and _box_version(config) < target:
+            time.sleep(POLL_S)
         while time.monotonic() < deadline:
             control.request(cfg.data_dir, "swipe", bits=bits, interval_us=500)
             time.sleep(SWIPE_EVERY_S)
@@ -178,9 +183,10 @@ def revocation(district: District, configs: list[Path], console: _Console) -> di
         console.store.set_status(serial=f"F-{number}", status="revoked", reason="lost", actor="b")
         committed = time.time()
         console.publish()
+        target = _district_version(district)
         denied: dict[Path, float] = {}
         swipers = [
-            threading.Thread(target=_swiper, args=(c, number, t0, denied), daemon=True)
+            threading.Thread(target=_swiper, args=(c, number, t0, target, denied), daemon=True)
             for c in configs
         ]
         for t in swipers:

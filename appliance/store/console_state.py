@@ -271,7 +271,7 @@ class DistrictStore:
             if row is None:
                 row = FleetBox(box_id=box_id, online=False, last_seen_at=now, alarms=[], status={})
                 s.add(row)
-            merged = {**row.status, **status} if not status.get("online", True) else dict(status)
+            merged = {**row.status, **status}  # a last will or a rejection says only part
             row.status = merged
             row.online = bool(status.get("online", False))
             row.last_seen_at = now

@@ -149,13 +149,19 @@ class FleetApply:
             now = self._db.now_us()
             have = int(meta_get(s, APPLIED_VERSION) or 0)
             done = Applied(have)
+            # A run's credentials collapse to the last word on each card: one pass, one rev.
+            latest: dict[tuple[object, object, object], Mapping[str, Any]] = {}
             for change in changes:
                 version = change["version"]
                 if version != done.version + 1:
                     raise StoreError(f"change {version} does not follow list version {have}")
                 if change.get("groups") is not None:
+                    self._credentials(s, now, list(latest.values()), done)  # before new groups
+                    latest.clear()
                     self._groups(s, now, change["groups"])
-                self._credentials(s, now, change["credentials"], done)
+                for item in change["credentials"]:
+                    latest.pop(_item_key(item), None)  # re-inserted: keeps the run's order
+                    latest[_item_key(item)] = item
                 command = change.get("lockdown")
                 if command is not None:
                     school = command.get("school")
@@ -163,6 +169,7 @@ class FleetApply:
                         why = command.get("reason") or "district lockdown"
                         done.mode = self._lockdown(s, now, bool(command["on"]), why)
                 done.version = version
+            self._credentials(s, now, list(latest.values()), done)
             self._finish(s, now, done, "apply_changes")
             return done
 
@@ -336,6 +343,10 @@ def _us(value: object) -> float | None:
 
 def _key(fmt: str, facility: int | None, number: int) -> CardKey:
     return fmt, NO_FACILITY if facility is None else facility, number
+
+
+def _item_key(item: Mapping[str, Any]) -> tuple[object, object, object]:
+    return item["format"], item["facility"], item["number"]
 
 
 def _existing(s: Session, cards: Sequence[Any]) -> dict[CardKey, Credential]:

@@ -21,8 +21,15 @@ from appliance.fleet.agent import Agent
 from appliance.fleet.console import District, init_district
 from appliance.store import EventRecord, Store
 from appliance.wiegand.formats import encode
+from tests.cli.util import Cli
 from tests.fakes.box import EventWaiter, mock, running_box, start_controller_process, write_config
 from tests.fakes.mosquitto import Mosquitto, running_mosquitto
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    """Runs ``doorward`` in-process and captures what it printed."""
+    return Cli(capsys)
 
 
 @pytest.fixture
