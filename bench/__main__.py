@@ -109,6 +109,8 @@ def fleet_rows() -> list[str]:
         "|---|---:|---:|---:|---:|",
         f"| committed → denied (upper bound: late by ≤{late_ms:.0f} ms) "
         f"| {rev['samples']} | {_f(rev['p50_s'])} | {_f(rev['p99_s'])} | {_f(rev['max_s'])} |",
+        f"| committed → applied by the box's agent | {rev['samples']} "
+        f"| {_f(rev['applied_p50_s'])} | {_f(rev['applied_p99_s'])} | – |",
         "",
         "| events home (`fleet serve`, stored once each) | events | boxes | seconds | events/s |",
         "|---|---:|---:|---:|---:|",

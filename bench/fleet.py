@@ -152,15 +152,23 @@ def _seed(console: _Console, count: int) -> None:
     console.publisher.flush(console.link, 120)
 
 
-def _swiper(config: Path, number: int, t0: float, target: int, out: dict[Path, float]) -> None:
+def _meta(conn: sqlite3.Connection, key: str) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _swiper(
+    config: Path, number: int, t0: float, target: int, out: dict[Path, tuple[float, float]]
+) -> None:
     """Watch the box's list version (reads only); once it has the revocation, present the card
     every SWIPE_EVERY_S until a denial is on record. Its audit timestamp is the sample."""
     cfg = load_config(config)
     bits = encode("H10301", number, 7)
     deadline = time.monotonic() + 30
     with sqlite3.connect(f"file:{cfg.db_path}?mode=ro", uri=True) as conn:
-        while time.monotonic() < deadline and _box_version(config) < target:
+        while time.monotonic() < deadline and _meta(conn, "fleet.list_version") < target:
             time.sleep(POLL_S)
+        applied = _meta(conn, "fleet.list_applied_at") / 1e6
         while time.monotonic() < deadline:
             control.request(cfg.data_dir, "swipe", bits=bits, interval_us=500)
             time.sleep(SWIPE_EVERY_S)
@@ -170,13 +178,14 @@ def _swiper(config: Path, number: int, t0: float, target: int, out: dict[Path, f
                 (int(t0 * 1e6), f"H10301:7:{number}"),
             ).fetchone()
             if row[0] is not None:
-                out[config] = row[0] / 1e6
+                out[config] = (applied, row[0] / 1e6)
                 return
 
 
 def revocation(district: District, configs: list[Path], console: _Console) -> dict[str, Any]:
     """ROUNDS revocations; the delay to the first denial at each box."""
     delays: list[float] = []
+    applied: list[float] = []
     for r in range(ROUNDS):
         number = r + 1
         t0 = time.time()
@@ -184,7 +193,7 @@ def revocation(district: District, configs: list[Path], console: _Console) -> di
         committed = time.time()
         console.publish()
         target = _district_version(district)
-        denied: dict[Path, float] = {}
+        denied: dict[Path, tuple[float, float]] = {}
         swipers = [
             threading.Thread(target=_swiper, args=(c, number, t0, target, denied), daemon=True)
             for c in configs
@@ -195,14 +204,17 @@ def revocation(district: District, configs: list[Path], console: _Console) -> di
             t.join(40)
         if len(denied) != len(configs):
             raise RuntimeError(f"round {r}: only {len(denied)} of {len(configs)} boxes denied")
-        delays += [max(0.0, when - committed) for when in denied.values()]
-        time.sleep(0.5)
+        applied += [max(0.0, a - committed) for a, _ in denied.values()]
+        delays += [max(0.0, d - committed) for _, d in denied.values()]
+        time.sleep(1.0)
     return {
         "boxes": len(configs),
         "samples": len(delays),
         "p50_s": pct(delays, 50),
         "p99_s": pct(delays, 99),
         "max_s": max(delays),
+        "applied_p50_s": pct(applied, 50),
+        "applied_p99_s": pct(applied, 99),
     }
 
 

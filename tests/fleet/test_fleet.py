@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -191,3 +194,40 @@ def _body(version: int) -> dict[str, Any]:
         ],
         "lockdown": None,
     }
+
+
+def test_fleet_serve_as_a_process_collects_and_the_console_shows_it(
+    tmp_path: Path, broker: Mosquitto, district: District, cli: Any
+) -> None:
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", "fleet", "--district", str(district.path), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert serve.stdout is not None and "serving district natrona" in serve.stdout.readline()
+        with fleet_box(tmp_path, broker, district, "kw-front", "Kelly Walsh") as box:
+            add = [*ADD, "--number", "1001", "--holder", "Officer Ortiz", "--serial", "CPD-1"]
+            assert cli("fleet", "--district", str(district.path), *add).code == 0
+            settled(box, 1)
+            assert box.swipe(1001).kind == "granted"
+            args = ("fleet", "--district", str(district.path), "events", "--serial", "CPD-1")
+
+            def shown() -> str | None:
+                out = cli(*args, "--kind", "granted").out
+                return out if "granted" in out else None
+
+            assert "kw-front" in wait_for(shown, what="the grant at the district")
+            status = cli("fleet", "--district", str(district.path), "status")
+            assert "kw-front" in status.out and "Kelly Walsh" in status.out
+        # The box said goodbye: the console marks it offline.
+        wait_for(
+            lambda: " NO " in cli("fleet", "--district", str(district.path), "status").out,
+            what="the box offline",
+        )
+        lines = cli(*args[:4], "--json", "--limit", "5").out.splitlines()
+        assert lines and all(json.loads(line)["box"] == "kw-front" for line in lines)
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(20) == 0
