@@ -163,22 +163,23 @@ class FleetSection(_Section):
 
     def resolved(self, base: Path) -> FleetSection:
         """Paths made absolute against ``base``; checks that the files and the key are there."""
-        from appliance.fleet.signing import load_public_key
+        from appliance.fleet.signing import load_public_key, public_key_text
 
-        update: dict[str, Path] = {}
-        for key in ("ca_file", "cert_file", "key_file"):
-            path: Path | None = getattr(self, key)
+        update: dict[str, Any] = {}
+        for name in ("ca_file", "cert_file", "key_file"):
+            path: Path | None = getattr(self, name)
             if path is None:
                 continue
             full = path if path.is_absolute() else (base / path).resolve()
             if not full.is_file():
-                raise ValueError(f"{key}: no such file {full}")
-            update[key] = full
+                raise ValueError(f"{name}: no such file {full}")
+            update[name] = full
         try:
-            load_public_key(self.district_public_key, base)
+            public = load_public_key(self.district_public_key, base)
         except ValueError as exc:
             raise ValueError(f"district_public_key: {exc}") from None
-        return self.model_copy(update=update)
+        # A key given as a file is read once, here: the agent may run from any directory.
+        return self.model_copy(update={**update, "district_public_key": public_key_text(public)})
 
 
 class Config(_Section):

@@ -4,7 +4,7 @@
   denied at every box. Each box is a ``doorward run`` on the mock back-end plus its own
   ``doorward fleet-agent``. A watcher per box reads the box's list version every POLL_S (a read:
   no load on the door); once the agent has applied the revocation it presents the card through
-  the control socket every SWIPE_EVERY_S until the controller denies it. The sample is that
+  the control socket, one swipe at a time, until the controller denies it. The sample is that
   denial's own audit timestamp: a real decision, late by at most one poll and one swipe.
 - Events home: events written into boxes' audit logs → stored once in the district database by
   ``fleet serve`` (running in this process), per second.
@@ -41,7 +41,7 @@ from tests.fakes.mosquitto import Mosquitto
 BOXES = 50
 ROUNDS = 4
 LIST_SIZE = 1000
-SWIPE_EVERY_S = 0.02
+SWIPE_EVERY_S = 0.005  # how often a watcher looks for its swipe's decision
 POLL_S = 0.02
 CHANGES = 10_000
 EVENT_BOXES = 10
@@ -60,7 +60,12 @@ def _box(root: Path, broker: Mosquitto, district: District, box_id: str) -> Path
     path = root / box_id
     path.mkdir(parents=True)
     school = f"School {int(box_id.split('-')[1]) // 5}"
-    config = write_config(path, unlock=0.01, extra=_fleet_toml(broker, district, box_id, school))
+    config = write_config(
+        path,
+        unlock=0.01,
+        reader_extra="frame_bits = 26",
+        extra=_fleet_toml(broker, district, box_id, school),
+    )
     with Store.for_data_dir(path / "data") as store:
         store.init("Front entrance")
     return config
@@ -169,16 +174,23 @@ def _swiper(
         while time.monotonic() < deadline and _meta(conn, "fleet.list_version") < target:
             time.sleep(POLL_S)
         applied = _meta(conn, "fleet.list_applied_at") / 1e6
-        while time.monotonic() < deadline:
+        card = f"H10301:7:{number}"
+        last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        while time.monotonic() < deadline:  # one swipe at a time: no frames queue up
             control.request(cfg.data_dir, "swipe", bits=bits, interval_us=500)
-            time.sleep(SWIPE_EVERY_S)
-            row = conn.execute(
-                "SELECT min(ts_us) FROM events WHERE kind = 'denied' AND ts_us >= ? "
-                "AND credential = ?",
-                (int(t0 * 1e6), f"H10301:7:{number}"),
-            ).fetchone()
-            if row[0] is not None:
-                out[config] = (applied, row[0] / 1e6)
+            row = None
+            while row is None and time.monotonic() < deadline:
+                time.sleep(SWIPE_EVERY_S)
+                row = conn.execute(
+                    "SELECT id, kind, ts_us FROM events WHERE id > ? AND credential = ? "
+                    "AND kind IN ('granted', 'denied') ORDER BY id LIMIT 1",
+                    (last, card),
+                ).fetchone()
+            if row is None:
+                break
+            last = row[0]
+            if row[1] == "denied" and row[2] >= t0 * 1e6:
+                out[config] = (applied, row[2] / 1e6)
                 return
 
 

@@ -36,6 +36,10 @@ def test_fleet_section(tmp_path: Path) -> None:
     assert f is not None and f.box_id == "kw-front" and f.keepalive_seconds == 30
     assert f.ca_file == (tmp_path / "pki" / "ca.pem").resolve()
     assert f.max_message_bytes == 16 * 1024 * 1024
+    (tmp_path / "district.pub").write_text(PUB + "\n")
+    by_file = BASE.replace(f'"{PUB}"', '"district.pub"')
+    f = load_config(fleet_config(tmp_path, by_file)).fleet
+    assert f is not None and f.district_public_key == PUB  # read once, whatever the cwd later
     assert load_config(write_config(tmp_path)).fleet is None
 
 
