@@ -98,7 +98,7 @@ def fleet_rows() -> list[str]:
 
     r = fleet.run()
     rev, home = r["revocation"], r["events"]
-    late_ms = fleet.POLL_S * 1000 + 13  # one poll, one 26-bit swipe at 500 µs a bit
+    late_ms = fleet.POLL_S * 1000
     rows = [
         f"{rev['boxes']} boxes (each a `doorward run` on the mock back-end and a "
         f"`doorward fleet-agent`; {_f(r['rss_mib'], 0)} MiB resident per process on average), "
@@ -107,10 +107,13 @@ def fleet_rows() -> list[str]:
         "| revocation at the console → first swipe denied at each box | samples | p50 (s) "
         "| p99 (s) | max (s) |",
         "|---|---:|---:|---:|---:|",
-        f"| committed → denied (upper bound: late by ≤{late_ms:.0f} ms) "
-        f"| {rev['samples']} | {_f(rev['p50_s'])} | {_f(rev['p99_s'])} | {_f(rev['max_s'])} |",
         f"| committed → applied by the box's agent | {rev['samples']} "
         f"| {_f(rev['applied_p50_s'])} | {_f(rev['applied_p99_s'])} | – |",
+        f"| committed → denied: the denied swipe presented + its 13 ms (late by ≤{late_ms:.0f} ms) "
+        f"| {rev['samples']} | {_f(rev['p50_s'])} | {_f(rev['p99_s'])} | {_f(rev['max_s'])} |",
+        f"| committed → denied: the decision's audit stamp (50 mock readers replaying at once) "
+        f"| {rev['samples']} | {_f(rev['stamped_p50_s'])} | {_f(rev['stamped_p99_s'])} "
+        f"| {_f(rev['stamped_max_s'])} |",
         "",
         "| events home (`fleet serve`, stored once each) | events | boxes | seconds | events/s |",
         "|---|---:|---:|---:|---:|",
