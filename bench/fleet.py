@@ -2,10 +2,11 @@
 
 - Revocation: a fob revoked at the console (committed, signed, published) → the first swipe
   denied at every box. Each box is a ``doorward run`` on the mock back-end plus its own
-  ``doorward fleet-agent``. A watcher per box reads the box's list version every POLL_S (a read:
-  no load on the door); once the agent has applied the revocation it presents the card through
-  the control socket, one swipe at a time, until the controller denies it. The sample is when
-  the denied swipe was presented plus its 13 ms on a real reader (late by at most one poll).
+  ``doorward fleet-agent``. A watcher reads each box's list version every POLL_S (a read: no
+  load on the door); once a box's agent has applied the revocation it presents the card there
+  through the control socket, one swipe at a time, until the controller denies it. The sample
+  is when the denied swipe was presented plus its 13 ms on a real reader (late by at most one
+  poll).
   Also shown: the decision's own audit timestamp, which on 2 cores includes the mock reader
   replaying 50 frames in real time at once (each box has its own CPU in a school).
 - Events home: events written into boxes' audit logs → stored once in the district database by
@@ -44,8 +45,7 @@ BOXES = 50
 ROUNDS = 4
 LIST_SIZE = 1000
 FRAME_S = 0.013  # a 26-bit frame at 500 µs a bit, as a real reader sends it
-SWIPE_EVERY_S = 0.005  # how often a watcher looks for its swipe's decision
-POLL_S = 0.02
+POLL_S = 0.01  # the watcher's round over every box
 CHANGES = 10_000
 EVENT_BOXES = 10
 EVENTS_PER_BOX = 5_000
@@ -165,69 +165,77 @@ def _meta(conn: sqlite3.Connection, key: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _swiper(
-    config: Path,
-    number: int,
-    t0: float,
-    target: int,
-    out: dict[Path, tuple[float, float, float]],
-) -> None:
-    """Watch the box's list version (reads only); once it has the revocation, present the card
-    every SWIPE_EVERY_S until a denial is on record. Its audit timestamp is the sample."""
-    cfg = load_config(config)
-    bits = encode("H10301", number, 7)
-    deadline = time.monotonic() + 30
-    with sqlite3.connect(f"file:{cfg.db_path}?mode=ro", uri=True) as conn:
-        while time.monotonic() < deadline and _meta(conn, "fleet.list_version") < target:
-            time.sleep(POLL_S)
-        applied = _meta(conn, "fleet.list_applied_at") / 1e6
-        card = f"H10301:7:{number}"
-        last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
-        while time.monotonic() < deadline:  # one swipe at a time: no frames queue up
-            presented = time.time()
-            control.request(cfg.data_dir, "swipe", bits=bits, interval_us=500)
-            row = None
-            while row is None and time.monotonic() < deadline:
-                time.sleep(SWIPE_EVERY_S)
-                row = conn.execute(
-                    "SELECT id, kind, ts_us FROM events WHERE id > ? AND credential = ? "
-                    "AND kind IN ('granted', 'denied') ORDER BY id LIMIT 1",
-                    (last, card),
-                ).fetchone()
-            if row is None:
-                break
-            last = row[0]
-            if row[1] == "denied" and row[2] >= t0 * 1e6:
-                out[config] = (applied, presented + FRAME_S, row[2] / 1e6)
+class _Watch:
+    """One box in a revocation round: waiting for the version, then for a denied swipe."""
+
+    def __init__(self, config: Path, number: int) -> None:
+        cfg = load_config(config)
+        self.data_dir = cfg.data_dir
+        self.conn = sqlite3.connect(f"file:{cfg.db_path}?mode=ro", uri=True)
+        self.card = f"H10301:7:{number}"
+        self.bits = encode("H10301", number, 7)
+        self.applied: float | None = None
+        self.presented = 0.0
+        self.last = self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        self.result: tuple[float, float, float] | None = None
+
+    def step(self, t0: float, target: int) -> None:
+        """Look once; present the card when the list has the revocation (reads and one request)."""
+        if self.applied is None:
+            if _meta(self.conn, "fleet.list_version") < target:
                 return
+            self.applied = _meta(self.conn, "fleet.list_applied_at") / 1e6
+            self._present()
+            return
+        row = self.conn.execute(
+            "SELECT id, kind, ts_us FROM events WHERE id > ? AND credential = ? "
+            "AND kind IN ('granted', 'denied') ORDER BY id LIMIT 1",
+            (self.last, self.card),
+        ).fetchone()
+        if row is None:
+            return
+        self.last = row[0]
+        if row[1] == "denied" and row[2] >= t0 * 1e6:
+            self.result = (self.applied, self.presented + FRAME_S, row[2] / 1e6)
+            self.conn.close()
+        else:
+            self._present()  # granted: the view had not changed yet; once more
+
+    def _present(self) -> None:
+        self.presented = time.time()
+        control.request(self.data_dir, "swipe", bits=self.bits, interval_us=500)
 
 
 def revocation(district: District, configs: list[Path], console: _Console) -> dict[str, Any]:
-    """ROUNDS revocations; the delay to the first denial at each box."""
+    """ROUNDS revocations; the delay to the first denial at each box.
+
+    One thread looks at every box in turn (reads only, and a swipe once a box has the
+    revocation): fifty watcher threads would fight over this process's interpreter.
+    """
     delays: list[float] = []
     applied: list[float] = []
     stamped: list[float] = []
     for r in range(ROUNDS):
         number = r + 1
+        watches = [_Watch(c, number) for c in configs]
         t0 = time.time()
         console.store.set_status(serial=f"F-{number}", status="revoked", reason="lost", actor="b")
         committed = time.time()
         console.publish()
         target = _district_version(district)
-        denied: dict[Path, tuple[float, float, float]] = {}
-        swipers = [
-            threading.Thread(target=_swiper, args=(c, number, t0, target, denied), daemon=True)
-            for c in configs
-        ]
-        for t in swipers:
-            t.start()
-        for t in swipers:
-            t.join(40)
-        if len(denied) != len(configs):
-            raise RuntimeError(f"round {r}: only {len(denied)} of {len(configs)} boxes denied")
-        applied += [max(0.0, a - committed) for a, _, _ in denied.values()]
-        delays += [max(0.0, d - committed) for _, d, _ in denied.values()]
-        stamped += [max(0.0, d - committed) for _, _, d in denied.values()]
+        deadline = time.monotonic() + 60
+        waiting = list(watches)
+        while waiting and time.monotonic() < deadline:
+            for w in waiting:
+                w.step(t0, target)
+            waiting = [w for w in waiting if w.result is None]
+            time.sleep(POLL_S)
+        if waiting:
+            raise RuntimeError(f"round {r}: {len(waiting)} of {len(configs)} boxes never denied")
+        results = [w.result for w in watches if w.result is not None]
+        applied += [max(0.0, a - committed) for a, _, _ in results]
+        delays += [max(0.0, d - committed) for _, d, _ in results]
+        stamped += [max(0.0, d - committed) for _, _, d in results]
         time.sleep(1.0)
     return {
         "boxes": len(configs),
