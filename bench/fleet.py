@@ -25,10 +25,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +236,7 @@ def revocation(district: District, configs: list[Path], console: _Console) -> di
         waiting = list(watches)
         with ThreadPoolExecutor(len(watches)) as pool:  # status requests block: not in turn
             while waiting and time.monotonic() < deadline:
-                list(pool.map(lambda w: w.step(t0, target), waiting))
+                list(pool.map(_Watch.step, waiting, repeat(t0), repeat(target)))
                 waiting = [w for w in waiting if w.result is None]
                 time.sleep(POLL_S)
         if waiting:
