@@ -174,7 +174,10 @@ class _Watch:
     def __init__(self, config: Path, number: int) -> None:
         cfg = load_config(config)
         self.data_dir = cfg.data_dir
-        self.conn = sqlite3.connect(f"file:{cfg.db_path}?mode=ro", uri=True)
+        # One pool thread at a time per box (each round waits for all): safe to share.
+        self.conn = sqlite3.connect(
+            f"file:{cfg.db_path}?mode=ro", uri=True, check_same_thread=False
+        )
         self.card = f"H10301:7:{number}"
         self.bits = encode("H10301", number, 7)
         self.applied: float | None = None
