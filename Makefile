@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-stamp
 
-.PHONY: all venv test lint unit browser-test demo bench clean
+.PHONY: all venv test lint unit mosquitto browser-test demo bench bench-fleet clean
 
 all: test
 
@@ -25,7 +25,13 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: venv
+# The fleet tests run a real broker: Debian's mosquitto (installed here as root if missing).
+mosquitto:
+	@[ -x /usr/sbin/mosquitto ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q mosquitto; \
+	  else echo "Debian's mosquitto is missing: sudo apt-get install mosquitto" >&2; exit 1; fi; }
+
+unit: venv mosquitto
 	$(BIN)/python -m pytest -q --ignore=tests/browser
 
 # The admin page in headless Chromium (Debian's package; installed here as root if missing).
@@ -40,8 +46,12 @@ test: lint unit
 demo: venv
 	$(BIN)/doorward demo
 
-bench: venv
+bench: venv mosquitto
 	$(BIN)/python -m bench
+
+# Only the fleet section: revocation across 50 boxes, events home, catch-up after 10,000 changes.
+bench-fleet: venv mosquitto
+	$(BIN)/python -m bench fleet
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis build *.egg-info

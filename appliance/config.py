@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from appliance.core.model import Window
 
@@ -212,6 +220,60 @@ class NetworkSection(_Section):
             if not _NTP_RE.fullmatch(server):
                 raise ValueError(f"{server!r} is not a host name or address")
         return value
+class FleetSection(_Section):
+    """The box's link to its district (``doorward fleet-agent``); paths relative to the file."""
+
+    broker: str = Field(min_length=1, max_length=500)
+    district: str
+    box_id: str
+    school: str = Field(min_length=1, max_length=200)
+    district_public_key: str = Field(min_length=1, max_length=4000)
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    keepalive_seconds: int = Field(30, ge=5, le=3600)
+    max_message_bytes: int = Field(16 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
+
+    @field_validator("broker")
+    @classmethod
+    def _broker(cls, value: str) -> str:
+        from appliance.fleet.link import parse_broker
+
+        parse_broker(value)  # raises ValueError naming what is wrong
+        return value
+
+    @field_validator("district", "box_id")
+    @classmethod
+    def _name(cls, value: str, info: ValidationInfo) -> str:
+        from appliance.fleet.topics import check_name
+
+        return check_name(value, str(info.field_name))
+
+    @model_validator(mode="after")
+    def _client_pair(self) -> Self:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (the box's client certificate)")
+        return self
+
+    def resolved(self, base: Path) -> FleetSection:
+        """Paths made absolute against ``base``; checks that the files and the key are there."""
+        from appliance.fleet.signing import load_public_key, public_key_text
+
+        update: dict[str, Any] = {}
+        for name in ("ca_file", "cert_file", "key_file"):
+            path: Path | None = getattr(self, name)
+            if path is None:
+                continue
+            full = path if path.is_absolute() else (base / path).resolve()
+            if not full.is_file():
+                raise ValueError(f"{name}: no such file {full}")
+            update[name] = full
+        try:
+            public = load_public_key(self.district_public_key, base)
+        except ValueError as exc:
+            raise ValueError(f"district_public_key: {exc}") from None
+        # A key given as a file is read once, here: the agent may run from any directory.
+        return self.model_copy(update={**update, "district_public_key": public_key_text(public)})
 
 
 class Config(_Section):
@@ -228,6 +290,7 @@ class Config(_Section):
     lockdown_button: InputSection | None = None
     clock: ClockSection = ClockSection()
     network: NetworkSection | None = None
+    fleet: FleetSection | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -332,4 +395,10 @@ def load_config(path: Path | str | None = None) -> Config:
     config = parse_config(data, path)
     if not config.data_dir.is_absolute():  # relative to the file, not to wherever it is run from
         config = config.model_copy(update={"data_dir": (path.parent / config.data_dir).resolve()})
+    if config.fleet is not None:
+        try:
+            fleet = config.fleet.resolved(path.parent)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: fleet.{exc}") from None
+        config = config.model_copy(update={"fleet": fleet})
     return config

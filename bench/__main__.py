@@ -93,6 +93,46 @@ def pages_rows() -> list[str]:
     return rows
 
 
+def fleet_rows() -> list[str]:
+    from bench import fleet
+
+    r = fleet.run()
+    rev, home = r["revocation"], r["events"]
+    late_ms = fleet.POLL_S * 1000
+    rows = [
+        f"{rev['boxes']} boxes (each a `doorward run` on the mock back-end and a "
+        f"`doorward fleet-agent`; {_f(r['rss_mib'], 0)} MiB resident per process on average), "
+        "one mosquitto, the console in the bench process.",
+        "",
+        "| revocation at the console → first swipe denied at each box | samples | p50 (s) "
+        "| p99 (s) | max (s) |",
+        "|---|---:|---:|---:|---:|",
+        f"| committed → applied by the box's agent | {rev['samples']} "
+        f"| {_f(rev['applied_p50_s'])} | {_f(rev['applied_p99_s'])} | – |",
+        f"| committed → view has it + a 13 ms frame, then denied (≤{late_ms:.0f} ms late) "
+        f"| {rev['samples']} | {_f(rev['p50_s'])} | {_f(rev['p99_s'])} | {_f(rev['max_s'])} |",
+        f"| committed → that swipe's denial, by its audit stamp "
+        f"| {rev['samples']} | {_f(rev['stamped_p50_s'])} | {_f(rev['stamped_p99_s'])} "
+        f"| {_f(rev['stamped_max_s'])} |",
+        f"\n{rev['granted_after_view']} swipes granted after the view had the revocation.",
+        "",
+        "| events home (`fleet serve`, stored once each) | events | boxes | seconds | events/s |",
+        "|---|---:|---:|---:|---:|",
+        f"| written into the boxes' audit logs at once | {home['events']:,} | {home['boxes']} "
+        f"| {_f(home['seconds'])} | {home['per_s']:,.0f} |",
+        "",
+        "| catch-up: a box offline during the changes | changes | snapshot every | seconds |",
+        "|---|---:|---:|---:|",
+    ]
+    for c in r["catch_up"]:
+        every = f"{c['snapshot_every']:,}" if c["snapshot_every"] <= c["changes"] else "none"
+        rows.append(
+            f"| agent started → district version applied | {c['changes']:,} | {every} "
+            f"| {_f(c['seconds'])} |"
+        )
+    return rows
+
+
 SECTIONS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "decision": ("Decision time and memory", decision_rows),
     "latency": (
@@ -101,6 +141,7 @@ SECTIONS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     ),
     "revoke": ("Revocation → denial", revoke_rows),
     "pages": ("Admin page times, and the door beside a busy page", pages_rows),
+    "fleet": ("The district fleet: revocation, events home, catch-up", fleet_rows),
 }
 
 

@@ -42,7 +42,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    from appliance.cli import cards, demo, door, events, provision, web
+    from appliance.cli import cards, demo, door, events, fleet, provision, web
 
     parser = argparse.ArgumentParser(
         prog="doorward",
@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(sub)
     web.register(sub)
     provision.register(sub)
+    fleet.register(sub)
     return parser
 
 

@@ -19,7 +19,13 @@ APPLY_SECONDS = 3.0  # by design a change reaches the controller within 1 s
 
 
 def load(args: argparse.Namespace) -> Config:
-    """The config named by --config or $DOORWARD_CONFIG."""
+    """The config named by --config or $DOORWARD_CONFIG (or, under ``fleet``, the console's)."""
+    district = getattr(args, "district", None)
+    if district is not None:
+        from appliance.fleet.console import console_config, open_district
+
+        open_district(Path(district))  # a clear message if it is not a district directory
+        return console_config(Path(district))
     return load_config(Path(args.config) if args.config else None)
 
 

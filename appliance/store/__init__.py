@@ -3,6 +3,7 @@
 The only code that writes SQL. Times in the database are UTC microseconds.
 """
 
+from appliance.store import fleet_models as _fleet_models  # noqa: F401  (the schema's tables)
 from appliance.store.errors import DistrictOwned, ImportRejected, StoreError
 from appliance.store.rows import (
     UNSET,

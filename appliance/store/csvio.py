@@ -18,6 +18,7 @@ from appliance.store.csvparse import Row, parse, read_text
 from appliance.store.errors import ImportRejected
 from appliance.store.events import bump_rev, door_name
 from appliance.store.groups import group_ids
+from appliance.store.holders import holder_ids
 from appliance.store.models import NO_FACILITY, Credential, Event, Group, Holder
 from appliance.store.rows import credential_text, opt_us_to_datetime
 
@@ -114,28 +115,7 @@ def _holder_ids(s: Session, now_us: int, rows: list[Row]) -> dict[str, int]:
     agencies: dict[str, str | None] = {}
     for r in rows:
         agencies.setdefault(r.holder, r.agency)
-    names = list(agencies)
-    ids: dict[str, int] = {}
-    conn = s.connection()
-    for chunk in _chunks(names):
-        ids.update(
-            (n, i)
-            for i, n in conn.execute(select(Holder.id, Holder.name).where(Holder.name.in_(chunk)))
-        )
-    missing = [n for n in names if n not in ids]
-    if missing:
-        conn.execute(
-            insert(Holder),
-            [{"name": n, "agency": agencies[n], "created_at": now_us} for n in missing],
-        )
-        for chunk in _chunks(missing):
-            ids.update(
-                (n, i)
-                for i, n in conn.execute(
-                    select(Holder.id, Holder.name).where(Holder.name.in_(chunk))
-                )
-            )
-    return ids
+    return holder_ids(s, now_us, agencies)
 
 
 def insert_rows(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from appliance.store import district
@@ -15,6 +16,7 @@ from appliance.store.models import Holder
 from appliance.store.rows import UNSET, Unset
 
 NAME_MAX = 200
+_CHUNK = 500  # well under SQLite's bound-parameter limit
 
 
 def holder_name(value: object) -> str:
@@ -54,6 +56,29 @@ def get_or_create_holder(s: Session, now_us: int, name: str, agency: str | None 
         s.add(holder)
         s.flush()
     return holder
+
+
+def holder_ids(s: Session, now_us: int, agencies: Mapping[str, str | None]) -> dict[str, int]:
+    """Ids of the holders named (keys), creating missing ones (with that agency) in bulk."""
+    names = list(agencies)
+    ids: dict[str, int] = {}
+    conn = s.connection()
+
+    def look_up(wanted: list[str]) -> None:
+        for i in range(0, len(wanted), _CHUNK):
+            chunk = wanted[i : i + _CHUNK]
+            found = conn.execute(select(Holder.id, Holder.name).where(Holder.name.in_(chunk)))
+            ids.update((n, i) for i, n in found)
+
+    look_up(names)
+    missing = [n for n in names if n not in ids]
+    if missing:
+        conn.execute(
+            insert(Holder),
+            [{"name": n, "agency": agencies[n], "created_at": now_us} for n in missing],
+        )
+        look_up(missing)
+    return ids
 
 
 def add_holder(
