@@ -220,6 +220,8 @@ class NetworkSection(_Section):
             if not _NTP_RE.fullmatch(server):
                 raise ValueError(f"{server!r} is not a host name or address")
         return value
+
+
 class FleetSection(_Section):
     """The box's link to its district (``doorward fleet-agent``); paths relative to the file."""
 
