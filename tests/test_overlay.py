@@ -156,3 +156,16 @@ def test_systemd_accepts_the_units(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_the_fleet_link_unit_never_holds_the_controller_back() -> None:
+    u = unit("doorward-fleet.service")
+    s = "Service"
+    argv = one(u, s, "ExecStart").split()
+    assert argv[0] == BINARY and f"DOORWARD_CONFIG={CONFIG}" in u[s]["Environment"]
+    assert build_parser().parse_args(argv[1:]).command == "fleet-agent"
+    assert one(u, s, "User") == "doorward" and int(one(u, s, "Nice")) > 0
+    assert one(u, s, "ExecCondition").endswith(CONFIG)  # a box outside a fleet skips it
+    for key in ("Requires", "BindsTo", "Requisite", "PartOf", "Wants"):
+        assert "doorward.service" not in words(u, "Unit", key), key
+    assert "doorward-fleet.service" not in str(unit("doorward.service"))

@@ -220,6 +220,14 @@ def _config_request(
     problems.extend(_config_problems(config, paths))
     psk_hex = _wifi_key(config, paths, problems)
     applied = copy.deepcopy(data)
+    if config.fleet is not None:
+        # The district's public key may be a file on the card: checked here, kept as its text.
+        try:
+            fleet = config.fleet.resolved(paths.boot)
+        except ValueError as exc:
+            problems.append(f"{BOOT_CONFIG}: fleet.{exc}")
+            return None
+        applied["fleet"]["district_public_key"] = fleet.district_public_key
     wifi = applied.get("network", {}).get("wifi")
     if isinstance(wifi, dict):
         wifi.pop("psk", None)  # kept on the data partition, as the derived key only

@@ -197,3 +197,36 @@ def test_the_readme_example_is_applied(box: Box) -> None:
     outcome = box.run()
     assert outcome.code == 0, outcome.lines
     assert (box.paths.etc / "hostname").read_text() == "doorward-front-entrance\n"
+
+
+def test_a_fleet_section_with_its_files_on_the_card(box: Box) -> None:
+    """The district's key named as a file on the card is kept as its text; the box's key moves."""
+    from appliance.config import load_config
+    from appliance.fleet.signing import new_private_key, public_key_text
+
+    district = public_key_text(new_private_key().public_key())
+    (box.paths.boot / "district.pub").write_text(district + "\n")
+    (box.paths.boot / "box.key").write_text("-----BEGIN PRIVATE KEY-----\nsecret\n")
+    (box.paths.boot / "box.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    fleet = (
+        '[fleet]\nbroker = "mqtts://broker.district.example:8883"\ndistrict = "casper"\n'
+        'box_id = "kw-front"\nschool = "Kelly Walsh"\ndistrict_public_key = "district.pub"\n'
+        'cert_file = "box.pem"\nkey_file = "box.key"\n'
+    )
+    box.write(BASIC + fleet)
+    outcome = box.run()
+    assert outcome.code == 0, outcome.lines
+    applied = load_config(box.paths.data / "doorward.toml")
+    assert applied.fleet is not None
+    assert applied.fleet.district_public_key == district
+    assert applied.fleet.key_file == box.paths.data / "secrets" / "fleet-key.key"
+    assert not (box.paths.boot / "box.key").exists()
+    # A key that is not one is named, and nothing is applied.
+    (box.paths.boot / "box.key").write_text("-----BEGIN PRIVATE KEY-----\nsecret\n")
+    (box.paths.boot / "box.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    (box.paths.boot / "district.pub").write_text("not a key\n")
+    box.write(BASIC.replace("Front Entrance", "Back door") + fleet)
+    outcome = box.run()
+    assert outcome.code == 2
+    assert any("fleet.district_public_key" in line for line in outcome.lines), outcome.lines
+    assert load_config(box.paths.data / "doorward.toml").door.name == "Front Entrance"
