@@ -65,6 +65,7 @@ def create_app(
         dashboard,
         door,
         events,
+        fleet,
         fobs,
         fobs_csv,
         groups,
@@ -74,7 +75,18 @@ def create_app(
     )
     from webui import settings as door_settings
 
-    blueprints = (auth, dashboard, door, fobs, fobs_csv, holders, groups, events, accountability)
+    blueprints = (
+        auth,
+        dashboard,
+        door,
+        fobs,
+        fobs_csv,
+        holders,
+        groups,
+        events,
+        accountability,
+        fleet,
+    )
     for module in (*blueprints, door_settings, reader, users, api, api_token):
         app.register_blueprint(module.bp)
     mock = config.gpio.backend == "mock"
@@ -91,6 +103,7 @@ NAV = (
     ("events.index", "Events", ("admin", "operator", "auditor")),
     ("accountability.index", "Accountability", ("admin", "auditor")),
     ("door.index", "Lockdown & unlock", ("admin", "operator")),
+    ("fleet.index", "Fleet", ("admin", "operator", "auditor")),
     ("settings.index", "Door settings", ("admin", "operator", "auditor")),
     ("reader.index", "Simulated reader", ("admin", "operator")),
     ("users.index", "Users", ("admin",)),

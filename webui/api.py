@@ -17,8 +17,16 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from appliance.controller.control import ControlError
-from appliance.store import AdminUserRow, CredentialRow, EventRow, HolderRow, StoreError
+from appliance.store import (
+    AdminUserRow,
+    CredentialRow,
+    DistrictOwned,
+    EventRow,
+    HolderRow,
+    StoreError,
+)
 from webui import api_docs as docs
+from webui import fleet
 from webui.api_fields import ApiInputError, Field, check_body, check_query
 from webui.api_token import token_store, user_for
 from webui.state import state
@@ -238,7 +246,8 @@ def credentials() -> Reply:
 
 def _conflict_or_bad(exc: StoreError) -> NoReturn:
     text = str(exc)
-    raise ApiError(409 if "already" in text else 400, f"nothing was changed: {text}")
+    conflict = isinstance(exc, DistrictOwned) or "already" in text
+    raise ApiError(409 if conflict else 400, f"nothing was changed: {text}")
 
 
 @bp.route("/credentials", methods=["POST"])
@@ -286,10 +295,28 @@ def change_status(serial: str) -> Reply:
         changed = st.store.set_status(
             serial=serial, status=b["status"], reason=b["reason"], actor=_actor()
         )
+    except DistrictOwned as exc:
+        raise ApiError(409, f"nothing was changed: {exc}") from None
     except StoreError as exc:
         _bad(f"nothing was changed: {exc}")
     told = st.refresh()
     return {**credential_json(changed), "controller_told": told}, 200
+
+
+@bp.route("/fleet")
+@require_token(*docs.ANY)
+def fleet_status() -> Reply:
+    """This box's link to the district, as the fleet agent last wrote it."""
+    config = fleet.fleet_config()
+    public = None
+    if config is not None:
+        public = {k: getattr(config, k, None) for k in fleet.CONFIG_KEYS}
+        if public["broker"] is not None:
+            public["broker"] = fleet.public_broker(public["broker"])
+    status = state().store.fleet_status()
+    if "broker" in status:
+        status["broker"] = fleet.public_broker(status["broker"])
+    return {"member": config is not None, "config": public, "status": status}, 200
 
 
 @bp.route("/holders")

@@ -100,7 +100,12 @@ SCHEMAS: dict[str, Any] = {
             "valid_from": _TIME,
             "valid_until": _TIME,
             "has_pin": {"type": "boolean"},
-            "source": {"type": "string"},
+            "source": {
+                "type": "string",
+                "enum": ["local", "district"],
+                "description": "district: from the district list, changed at the district "
+                "console only (a change here is refused with 409).",
+            },
         },
     },
     "Holder": {
@@ -164,7 +169,8 @@ _ERRORS = {
     "401": "No token, or a token that is not valid (revoked, replaced, or its account disabled).",
     "403": "The token's role may not do this.",
     "404": "No such thing.",
-    "409": "Conflicts with what is on record; nothing was changed.",
+    "409": "Conflicts with what is on record, or the credential is from the district list "
+    "(changed at the district console only); nothing was changed.",
     "503": "The database or the controller could not be reached; nothing was changed.",
 }
 
@@ -225,6 +231,22 @@ _STATUS = {
         "error": {"type": "string", "description": "Why the controller was not reached."},
     },
 }
+_FLEET = {
+    "type": "object",
+    "properties": {
+        "member": {"type": "boolean", "description": "Whether the config has a [fleet] section."},
+        "config": {
+            "type": ["object", "null"],
+            "description": "broker (without a password), district, box_id, school.",
+        },
+        "status": {
+            "type": "object",
+            "description": "What the fleet agent last wrote ({} if nothing): connected, broker, "
+            "box_id, school, list_version, list_applied_at, last_message_at, outbox_pending, "
+            "rejections, last_rejection.",
+        },
+    },
+}
 _TOLD = {"type": "boolean", "description": "Whether the running controller was told at once."}
 
 
@@ -282,9 +304,17 @@ def document() -> dict[str, Any]:
                     "Change a credential's status; the door refuses it at once.",
                     ADMIN,
                     ("200", _ref("Credential"), "Changed"),
-                    errors=("400", "401", "403", "404", "503"),
+                    errors=("400", "401", "403", "404", "409", "503"),
                     body=STATUS_BODY,
                     path_params=[_SERIAL],
+                )
+            },
+            "/fleet": {
+                "get": _operation(
+                    "This box's link to the district fleet.",
+                    ANY,
+                    ("200", _FLEET, "The link"),
+                    errors=("401", "403", "503"),
                 )
             },
             "/holders": {

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, render_template, request
 
 from appliance.controller.control import ControlError
 from appliance.store import EventRow, StoreError
+from webui import fleet
 from webui.auth import ANY_ROLE, require_role
 from webui.state import state
 
@@ -53,9 +54,11 @@ def event_json(event: EventRow) -> dict[str, Any]:
 @bp.route("/")
 @require_role(*ANY_ROLE)
 def index() -> str:
-    """The door now and the last events."""
+    """The door now, the link to the district in one line, and the last events."""
     events = state().store.query_events(limit=RECENT)
-    return render_template("dashboard/index.html", door=door_now(), events=events)
+    return render_template(
+        "dashboard/index.html", door=door_now(), events=events, fleet=fleet.summary()
+    )
 
 
 @bp.route("/dashboard/live.json")

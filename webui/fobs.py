@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from appliance.controller.control import ControlError
-from appliance.store import StoreError
+from appliance.store import DistrictOwned, StoreError
 from appliance.wiegand.formats import WiegandError, parse_credential
 from webui.auth import ANY_ROLE, actor, current_user, require_role
 from webui.forms import Form
@@ -90,7 +90,7 @@ def issue() -> Page:
         )
     except StoreError as exc:
         form.error("format", f"not issued: {exc}")
-        return _issue_page(form, groups), 400
+        return _issue_page(form, groups), 409 if isinstance(exc, DistrictOwned) else 400
     told = st.refresh()
     flash(f"Fob issued to {holder}." + ("" if told else " (no controller is running)"), "ok")
     return redirect(url_for("fobs.index", q=serial or holder))
@@ -133,7 +133,8 @@ def _last_unknown_card() -> tuple[dict[str, str], str]:
     selector = (card.format, card.facility, card.number)
     row = state().store.get_credential(credential=selector)
     if row is not None:  # enrolled since it was read: issuing it again would be refused
-        note += f" It is already on record for {row.holder} ({row.status})."
+        origin = ", from the district list" if row.source == "district" else ""
+        note += f" It is already on record for {row.holder} ({row.status}{origin})."
     return fields, note
 
 
@@ -160,7 +161,8 @@ def change_status(credential: str) -> Page:
         st.store.set_status(credential=selector, status=status, reason=reason, actor=actor())
     except StoreError as exc:
         form.error("status", f"nothing was changed: {exc}")
-        return render_template("fobs/status.html", row=row, form=form, changes=CHANGES), 400
+        code = 409 if isinstance(exc, DistrictOwned) else 400
+        return render_template("fobs/status.html", row=row, form=form, changes=CHANGES), code
     told = st.refresh()
     note = "the door refuses it now" if told else "no controller is running: applies at its start"
     flash(f"{row.credential} ({row.holder}) is now {status}: {note}.", "ok")

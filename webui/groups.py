@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from appliance.store import GroupRow, StoreError
+from appliance.store import DistrictOwned, GroupRow, StoreError
 from appliance.store.groups import RESPONDERS
 from webui import schedule_form as sf
 from webui.auth import ANY_ROLE, actor, require_role
@@ -29,12 +29,13 @@ def index() -> str:
     )
 
 
-def _render(group_form: sf.GroupForm, group: GroupRow | None) -> str:
+def _render(group_form: sf.GroupForm, group: GroupRow | None, *, district: bool = False) -> str:
     return render_template(
         "groups/edit.html",
         g_form=group_form,
         form=group_form.form,
         group=group,
+        district=district,
         presets=sf.PRESETS,
         custom=sf.CUSTOM,
         max_rows=sf.MAX_ROWS,
@@ -79,7 +80,8 @@ def edit(group_id: int) -> Page:
     st = state()
     group = _group(group_id)
     if request.method == "GET":
-        return _render(sf.from_group(group), group)
+        owned = not fixed(group) and st.store.district_owned(group_id=group.id)
+        return _render(sf.from_group(group), group, district=owned)
     if fixed(group):
         group_form = sf.from_group(group)
         try:  # the store holds the rule; let it say why, and change nothing
@@ -96,6 +98,9 @@ def edit(group_id: int) -> Page:
         return _render(group_form, group), 400
     try:
         st.store.update_group(group.name, **chosen.as_kwargs(), actor=actor())
+    except DistrictOwned as exc:
+        group_form.form.error("form", f"nothing was changed: {exc}")
+        return _render(group_form, group, district=True), 409
     except StoreError as exc:
         group_form.form.error("form", f"nothing was changed: {exc}")
         return _render(group_form, group), 400

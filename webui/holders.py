@@ -7,7 +7,7 @@ import math
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from appliance.store import HolderRow, StoreError
+from appliance.store import DistrictOwned, HolderRow, StoreError
 from appliance.store.directory_api import DirectoryApi
 from webui.auth import ANY_ROLE, actor, require_role
 from webui.forms import Form
@@ -105,17 +105,20 @@ def _holder(holder_id: int) -> HolderRow:
 def edit(holder_id: int) -> Page:
     """Change a holder's agency, badge, contact and notes (an empty field clears it)."""
     holder = _holder(holder_id)
+    owned = state().store.district_owned(holder_id=holder.id)
     if request.method == "GET":
         current = {name: getattr(holder, name) or "" for name, *_ in FIELDS}
         current["name"] = holder.name
-        return render_template("holders/edit.html", form=Form(current), holder=holder)
+        return render_template(
+            "holders/edit.html", form=Form(current), holder=holder, district=owned
+        )
     form = Form(request.form)
     # The form names the holder it was loaded for: a rename since then must not redirect it.
     if form.data.get("name") != holder.name:
         form.error("name", "this form was not for this holder: reload the page and try again")
     fields = _optional_fields(form)
     if not form.ok:
-        return render_template("holders/edit.html", form=form, holder=holder), 400
+        return render_template("holders/edit.html", form=form, holder=holder, district=owned), 400
     try:
         state().store.update_holder(
             holder.name,
@@ -127,6 +130,7 @@ def edit(holder_id: int) -> Page:
         )
     except StoreError as exc:
         form.error("agency", f"nothing was changed: {exc}")
-        return render_template("holders/edit.html", form=form, holder=holder), 400
+        page = render_template("holders/edit.html", form=form, holder=holder, district=owned)
+        return page, 409 if isinstance(exc, DistrictOwned) else 400
     flash(f"Holder {holder.name} saved.", "ok")
     return redirect(url_for("holders.index", q=holder.name))

@@ -24,11 +24,11 @@ from appliance.store.models import Meta
 LOG = logging.getLogger(__name__)
 
 STATUS_KEY = "fleet.status"
-MAX_STATUS_CHARS = 16_000  # as JSON: a status is a handful of facts, never a log
+MAX_STATUS_CHARS = 64_000  # as JSON: a handful of facts and up to a few hundred short lines
 MAX_KEY_CHARS = 64
 MAX_TEXT_CHARS = 2_000
 MAX_DEPTH = 3  # {"last_rejection": {"at": ...}} is depth 2
-MAX_ITEMS = 100
+MAX_ITEMS = 200
 _KEY_RE = re.compile(r"[A-Za-z0-9_.-]+")
 _CONTROL_BUT_NEWLINE_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 

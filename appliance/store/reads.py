@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from appliance.core.model import Mode, Status
-from appliance.store import cards, csvio, directory, events, groups, queries, users
+from appliance.store import cards, csvio, directory, district, events, groups, queries, users
 from appliance.store.db import Database
 from appliance.store.rows import CredentialRow, EventRow, GroupRow, HolderRow
 from appliance.store.users import AdminUserRow
@@ -72,6 +72,13 @@ class StoreReads:
         """Every holder, by name."""
         with self._db.read("listing holders") as s:
             return directory.all_holders(s)
+
+    def district_owned(self, *, holder_id: int | None = None, group_id: int | None = None) -> bool:
+        """Whether a district credential uses this holder or group: only the district edits it."""
+        with self._db.read("checking for district credentials") as s:
+            if holder_id is not None and district.holder_is_district(s, holder_id):
+                return True
+            return group_id is not None and district.group_is_district(s, group_id)
 
     def list_groups(self) -> list[GroupRow]:
         """Every group, by name."""

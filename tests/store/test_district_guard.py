@@ -204,3 +204,14 @@ def test_the_fleet_apply_code_may_change_district_rows(district: Store) -> None:
     row = district.get_credential(serial="PD-1")
     assert row is not None and row.status.value == "revoked" and row.holder == "Officer Diaz"
     assert row.has_pin and row.source == "district"
+
+
+def test_district_owned_names_the_holders_and_groups_district_cards_use(district: Store) -> None:
+    ids = {h.name: h.id for h in district.list_holders()}
+    gids = {g.name: g.id for g in district.list_groups()}
+    assert district.district_owned(holder_id=ids["Ofc. Diaz"])
+    assert not district.district_owned(holder_id=ids["Ann Lee"])
+    assert district.district_owned(group_id=gids["district-maint"])
+    assert district.district_owned(group_id=gids["responders"])
+    assert not district.district_owned(group_id=gids["staff"])
+    assert not district.district_owned()

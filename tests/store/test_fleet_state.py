@@ -76,8 +76,8 @@ def test_the_returned_dict_is_a_copy(store: Store) -> None:
         ({"x": 2**64}, "too large"),
         ({"reason": "a\x00b"}, "control character"),
         ({"reason": "r" * 2001}, "the limit is 2000"),
-        ({"list": list(range(101))}, "101 items"),
-        ({f"k{i}": i for i in range(101)}, "101 keys"),
+        ({"list": list(range(201))}, "201 items"),
+        ({f"k{i}": i for i in range(201)}, "201 keys"),
         ({"last_rejection": {"at": set()}}, "last_rejection.at must be"),
     ],
 )
@@ -92,7 +92,7 @@ def test_hostile_status_is_refused_and_changes_nothing(
 
 
 def test_oversized_status_is_refused(store: Store) -> None:
-    big = {f"k{i}": "x" * 1000 for i in range(20)}
+    big = {f"k{i}": "x" * 2000 for i in range(40)}
     with pytest.raises(StoreError, match=f"the limit is {MAX_STATUS_CHARS}"):
         store.set_fleet_status(big)
     assert store.fleet_status() == {}
@@ -107,3 +107,16 @@ def test_unreadable_stored_text_reads_as_empty(store: Store) -> None:
 def test_before_init_says_so(tmp_path: Any) -> None:
     with Store(tmp_path / "fresh.db") as fresh, pytest.raises(StoreError, match="doorward init"):
         fresh.fleet_status()
+
+
+def test_a_busy_agents_status_fits(store: Store) -> None:
+    """The most the agent writes: 100 conflict lines, a long rejection detail, Unix times."""
+    status = {
+        **STATUS,
+        "at": 1_769_868_000.25,
+        "list_applied_at": 1_769_868_000.5,
+        "conflicts": [f"H10301:12:{n} is a local card on this box: {'x' * 90}" for n in range(100)],
+        "last_rejection": {"at": 1.5, "topic": "t" * 300, "reason": "r", "detail": "d" * 2000},
+    }
+    store.set_fleet_status(status)
+    assert store.fleet_status() == status

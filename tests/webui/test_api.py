@@ -104,6 +104,7 @@ ROUTES = [
     ("POST", "/credentials", ADMIN, ISSUE, "/credentials"),
     ("POST", "/credentials/KW-1/status", ADMIN, {"status": "lost", "reason": "bag stolen"},
      "/credentials/<serial>/status"),
+    ("GET", "/fleet", ANY, None, "/fleet"),
     ("GET", "/holders", ANY, None, "/holders"),
     ("POST", "/holders", ADMIN, {"name": "Sgt. Hale", "agency": "CPD"}, "/holders"),
     ("GET", "/events", ANY, None, "/events"),
