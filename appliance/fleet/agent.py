@@ -81,6 +81,7 @@ class Agent:
         self._status_due = threading.Event()
         self._generation = 0
         self._confirmed = 0
+        self._acked_ever = False
         self._ack_seen = threading.Event()
         offline = json.dumps({"box_id": f.box_id, "online": False, "school": f.school}).encode()
         self.link = Link(
@@ -180,7 +181,10 @@ class Agent:
             LOG.warning("ignoring an unreadable acknowledgement from the district")
             return
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            self._confirmed = value
+            # The console's database is durable: the highest word heard stays true even when a
+            # crashed broker hands back an older retained one (or none).
+            self._confirmed = max(self._confirmed, value)
+            self._acked_ever = True
             self._ack_seen.set()
 
     # -- the list -----------------------------------------------------------------------------
@@ -417,7 +421,8 @@ class Agent:
         saving, or dropped a queue, may never have handed it on: the console's retained
         acknowledgement (sent right after subscribing) says what it really holds.
         """
-        if not self._ack_seen.wait(ACK_WAIT_S):
+        self._ack_seen.wait(ACK_WAIT_S)  # the retained word comes right after subscribing
+        if not self._acked_ever:
             return  # no word from the console yet (a new district): keep the cursor
         if self.apply.rewind_shipped_event_id(self._confirmed):
             LOG.warning(

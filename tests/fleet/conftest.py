@@ -18,6 +18,7 @@ from appliance.cli import main
 from appliance.config import Config, load_config
 from appliance.controller import Controller
 from appliance.fleet.agent import Agent
+from appliance.fleet.collector import collect_for
 from appliance.fleet.console import District, init_district
 from appliance.store import EventRecord, Store
 from appliance.wiegand.formats import encode
@@ -40,7 +41,11 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
 
 @pytest.fixture
 def district(tmp_path: Path, broker: Mosquitto) -> District:
-    return init_district(tmp_path / "district", "natrona", broker.url, snapshot_every=50)
+    """A district made as ``fleet init`` makes it, with the console's broker session."""
+    made = init_district(tmp_path / "district", "natrona", broker.url, snapshot_every=50)
+    with made.store() as store:
+        collect_for(made, store, 0.2)  # from now on the broker keeps what boxes send home
+    return made
 
 
 def fleet_toml(

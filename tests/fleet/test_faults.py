@@ -76,6 +76,8 @@ def test_broker_killed_and_restarted_mid_stream_loses_nothing(
         wait_for(lambda: box.version() >= district_version(district), what="the first cards")
         for n in range(1, 6):
             assert box.swipe(n).kind == "granted"
+        wait_for(lambda: all_home(district, box), what="the first events home")
+        assert box.swipe(1).kind == "granted"
         broker.kill()  # mid-stream: whatever it had not saved yet is gone
         assert add(district, 6) == 1  # stored at the district, not published
         assert box.swipe(1).kind == "granted"  # the box decides on its own meanwhile
