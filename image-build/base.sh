@@ -45,7 +45,7 @@ for k in "$1"/lib/modules/*; do chroot "$1" update-initramfs -c -k "${k##*/}"; d
 rm -f "$1/etc/resolv.conf" "$1/etc/hostname"'
 
 say "base layer: mmdebstrap bookworm arm64 (${pkgs//,/ })"
-mmdebstrap --mode=unshare --architectures=arm64 --variant=minbase \
+mmdebstrap --mode=unshare --format=tar --architectures=arm64 --variant=minbase \
 	--components=main,non-free-firmware \
 	--include="$pkgs" \
 	"${dpkgopts[@]}" \
