@@ -16,11 +16,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from appliance.config import Config
 from appliance.door import EDITABLE_SETTINGS, REX_MODES, SECONDS_LIMITS, SettingError, check_setting
 from appliance.store import EventRow, StoreError
+from appliance.wiring import pin_table, wiring_notes, wiring_svg
 from webui import localtime
 from webui.auth import ANY_ROLE, actor, current_user, require_role
 from webui.forms import Form
 from webui.state import state
-from webui.wiring_svg import pin_table, wiring_notes, wiring_svg
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 Page = str | tuple[str, int] | WerkzeugResponse

@@ -12,7 +12,7 @@ from appliance.config import Config, load_config
 from appliance.store import Store
 from tests.fakes.box import running_box, write_config
 from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
-from webui.wiring_svg import BCM_TO_HEADER
+from appliance.wiring import BCM_TO_HEADER
 
 INPUTS = """
 [rex]

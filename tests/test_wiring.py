@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from appliance.config import Config, parse_config
-from webui.wiring_svg import (
+from appliance.wiring import (
     BCM_TO_HEADER,
     POWER_PINS,
     header_position,
