@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-stamp
 
-.PHONY: all venv test lint unit browser-test demo bench clean
+.PHONY: all venv test lint unit browser-test demo bench clean image image-release image-test
 
 all: test
 
@@ -26,7 +26,7 @@ lint: venv
 	$(BIN)/mypy
 
 unit: venv
-	$(BIN)/python -m pytest -q --ignore=tests/browser
+	$(BIN)/python -m pytest -q --ignore=tests/browser --ignore=tests/image
 
 # The admin page in headless Chromium (Debian's package; installed here as root if missing).
 browser-test: venv
@@ -42,6 +42,19 @@ demo: venv
 
 bench: venv
 	$(BIN)/python -m bench
+
+# The SD card image (image-build/README.md): image-build/out/doorward-<version>-<commit>.img. As root;
+# installs its host tools if missing. The Debian base layer is cached in ${DOORWARD_IMAGE_CACHE:-/var/cache/doorward-image}.
+image: venv
+	image-build/build.sh
+
+# The same, plus the .img.xz to publish (xz -T2: minutes).
+image-release: venv
+	image-build/build.sh --xz
+
+# Build (or reuse the base layer of) the image, check it offline, boot it in QEMU (-M virt and -M raspi3b).
+image-test: image
+	$(BIN)/python -m pytest -q tests/image
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis build *.egg-info

@@ -293,6 +293,12 @@ main() {
 	flock -n 9 || { say "another image build holds $CACHE_DIR/.lock: waiting"; flock 9; }
 	cd "$REPO_DIR"
 	identify
+	if [ -f "$IMG" ] && [ "${COMMIT%-dirty}" = "$COMMIT" ] && [ "${DOORWARD_IMAGE_REBUILD:-0}" = 0 ]; then
+		ln -sfn "$NAME.img" "$OUT_DIR/doorward.img"
+		say "$IMG is up to date (this commit, clean tree; DOORWARD_IMAGE_REBUILD=1 rebuilds it)"
+		if [ "$XZ" = 1 ] && [ ! -f "$IMG.xz" ]; then stage "xz -T2" compress; fi
+		return
+	fi
 	rm -rf "$WORK"
 	mkdir -p "$WORK"
 	stage "base layer" base_layer

@@ -69,10 +69,10 @@ def data_fs(parts: Path) -> Ext4:
 
 @pytest.fixture(scope="session")
 def ssh_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh SSH key for this run: its public half goes on the boot partition as authorized_keys."""
+    """A fresh SSH key for this run (its public half goes on the boot partition)."""
     key = tmp_path_factory.mktemp("ssh") / "id_ed25519"
     subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "doorward-image-test", "-f", str(key)],
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "image-test", "-f", str(key)],
         check=True,
     )
     yield key

@@ -197,7 +197,8 @@ class Qemu:
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            raise AssertionError(f"QEMU still running after {timeout:.0f} s:\n{self.tail()}") from None
+            message = f"QEMU still running after {timeout:.0f} s:\n{self.tail()}"
+            raise AssertionError(message) from None
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.console_text().splitlines()[-lines:])
@@ -249,13 +250,14 @@ class Box:
         self.base = f"https://127.0.0.1:{https_port}"
 
     def ssh(self, command: str, timeout: float = 120, check: bool = True) -> str:
+        argv = [
+            "ssh", "-i", str(self.key), "-p", str(self.ssh_port),
+            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+            "-o", "ConnectTimeout=10", "root@127.0.0.1", command,
+        ]  # fmt: skip
         done = subprocess.run(
-            [
-                "ssh", "-i", str(self.key), "-p", str(self.ssh_port),
-                "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-                "-o", "ConnectTimeout=10", "root@127.0.0.1", command,
-            ],  # fmt: skip
+            argv,
             capture_output=True,
             text=True,
             timeout=timeout,

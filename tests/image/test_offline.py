@@ -3,6 +3,7 @@ lines for power-on, the release file, and that nothing per-box or secret is bake
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import tomllib
@@ -19,7 +20,8 @@ def blkid(path: Path) -> dict[str, str]:
 
 
 def gpio_block(config_txt: str) -> list[str]:
-    found = re.search(r"^# doorward: begin gpio\n(.*?)^# doorward: end gpio$", config_txt, re.M | re.S)
+    block = r"^# doorward: begin gpio\n(.*?)^# doorward: end gpio$"
+    found = re.search(block, config_txt, re.M | re.S)
     assert found, f"no doorward gpio block in:\n{config_txt}"
     return found.group(1).splitlines()
 
@@ -28,7 +30,7 @@ def test_three_partitions_boot_root_data(image: Path, layout: list[Partition]) -
     assert [p.type for p in layout] == ["c", "83", "83"]
     assert [p.bootable for p in layout] == [True, False, False]
     assert layout[0].start == 4 * MIB
-    for part, following in zip(layout, layout[1:], strict=False):
+    for part, following in itertools.pairwise(layout):
         assert part.start % (4 * MIB) == 0 and part.start + part.size == following.start
     assert layout[-1].start + layout[-1].size == image.stat().st_size
     assert layout[0].size >= 200 * MIB
@@ -88,7 +90,8 @@ def test_release_file_names_version_and_commit(image: Path, root_fs: Ext4) -> No
     )
     version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     assert release["DOORWARD_VERSION"] == version
-    found = re.fullmatch(rf"doorward-{re.escape(version)}-([0-9a-f]{{12}})(-dirty)?\.img", image.name)
+    name = rf"doorward-{re.escape(version)}-([0-9a-f]{{12}})(-dirty)?\.img"
+    found = re.fullmatch(name, image.name)
     assert found, image.name
     assert release["DOORWARD_COMMIT"].startswith(found.group(1))
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", release["DOORWARD_BUILD_DATE"])
@@ -120,7 +123,8 @@ def test_first_boot_units_make_keys_and_grow_the_data_partition(root_fs: Ext4) -
     assert "doorward-grow-data.service" in wants
     fstab = root_fs.cat("/etc/fstab")
     assert re.search(r"^LABEL=RASPIFIRM\s+/boot/firmware\s+vfat", fstab, re.M)
-    assert re.search(r"^LABEL=DWDATA\s+/var/lib/doorward\s+ext4\s+\S*x-systemd\.growfs", fstab, re.M)
+    data = r"^LABEL=DWDATA\s+/var/lib/doorward\s+ext4\s+\S*x-systemd\.growfs"
+    assert re.search(data, fstab, re.M)
 
 
 def test_overlay_units_are_enabled(root_fs: Ext4) -> None:
@@ -139,8 +143,10 @@ def test_overlay_units_are_enabled(root_fs: Ext4) -> None:
 
 
 def test_doorward_user_has_only_the_gpio_group(root_fs: Ext4) -> None:
-    passwd = {line.split(":")[0]: line.split(":") for line in root_fs.cat("/etc/passwd").splitlines()}
-    groups = {line.split(":")[0]: line.split(":") for line in root_fs.cat("/etc/group").splitlines()}
+    passwd = {
+        f[0]: f for f in (line.split(":") for line in root_fs.cat("/etc/passwd").splitlines())
+    }
+    groups = {f[0]: f for f in (line.split(":") for line in root_fs.cat("/etc/group").splitlines())}
     user = passwd["doorward"]
     assert int(user[2]) < 1000 and user[6] == "/usr/sbin/nologin"
     member_of = {name for name, g in groups.items() if "doorward" in g[3].split(",")}
