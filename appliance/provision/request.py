@@ -242,6 +242,13 @@ def read_request(paths: Paths) -> Request | None:
     Raises ProvisionError listing every problem; nothing has been changed then.
     """
     config_file, keys_file = paths.boot / BOOT_CONFIG, paths.boot / BOOT_KEYS
+    misnamed = [
+        f"{name}.txt: rename it to {name} (Windows hides the .txt it added)"
+        for name in (BOOT_CONFIG, BOOT_KEYS)
+        if (paths.boot / f"{name}.txt").exists() and not (paths.boot / name).exists()
+    ]
+    if misnamed:
+        raise ProvisionError(misnamed)
     if not config_file.exists() and not keys_file.exists():
         return None
     problems: list[str] = []

@@ -69,23 +69,29 @@ def provision(paths: Paths, *, live: bool = False, user: str = SERVICE_USER) -> 
         return _apply(paths, request, live, user)
     except Exception as exc:  # disk full, a read-only /etc, a database that cannot open...
         LOG.debug("provisioning failed", exc_info=True)
-        message = f"could not apply the boot partition's files: {exc}"
         if request is None:
-            return Outcome(FAILED, [message])
-        return _refuse(paths, [message], user, code=FAILED)
+            return Outcome(FAILED, [f"could not restore the system files: {exc}"])
+        return _refuse(paths, [f"could not apply them: {exc}"], user, code=FAILED)
 
 
 def _refuse(paths: Paths, problems: list[str], user: str, code: int = REFUSED) -> Outcome:
     before = read_status(paths.data)
     applied_at = before.applied_at if before else None
-    if previous_config(paths) is not None:
-        keeps = "the box keeps its previous configuration" + (
-            f" (applied at {applied_at})" if applied_at else ""
+    if code == FAILED:  # valid, but the disk (or the like) failed part-way: tried again
+        head = (
+            "the boot partition's files are valid but could not be applied completely; "
+            "they stay on the card and are applied again at the next boot."
         )
     else:
-        keeps = "the box has no configuration yet: the door controller does not start"
+        if previous_config(paths) is not None:
+            keeps = "the box keeps its previous configuration" + (
+                f" (applied at {applied_at})" if applied_at else ""
+            )
+        else:
+            keeps = "the box has no configuration yet: the door controller does not start"
+        head = f"the boot partition's files were NOT applied; nothing was changed: {keeps}."
     lines = [
-        f"the boot partition's files were NOT applied; nothing was changed: {keeps}.",
+        head,
         *problems,
         "Fix the file on the boot partition and restart the box: it is checked at every boot.",
     ]

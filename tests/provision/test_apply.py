@@ -281,3 +281,50 @@ def test_the_certificate_follows_the_host_name(box: Box) -> None:
     box.write(BASIC.replace("Front Entrance", "Gym"))
     assert box.run().code == 0
     assert "doorward-gym" in names()
+
+
+def test_a_file_saved_with_a_hidden_txt_is_named(box: Box) -> None:
+    box.write(BASIC, "doorward.toml.txt")
+    outcome = box.run()
+    assert outcome.code == 2
+    assert "doorward.toml.txt: rename it to doorward.toml" in "\n".join(outcome.lines)
+    (box.paths.boot / "doorward.toml.txt").rename(box.paths.boot / "doorward.toml")
+    assert box.run().code == 0
+
+
+def test_a_failure_part_way_is_reported_and_retried(
+    box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from appliance.provision import run
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    box.write(BASIC)
+    monkeypatch.setattr(run, "_certificate", broken)
+    outcome = box.run()
+    assert outcome.code == 1
+    assert "could not be applied completely" in outcome.lines[0]
+    assert "No space left on device" in outcome.lines[1]
+    assert (box.paths.boot / "doorward.toml").exists()  # tried again at the next boot
+    assert not (box.paths.data / "doorward.toml").exists()  # the door's config comes last
+    monkeypatch.undo()
+    assert box.run().code == 0
+
+
+def test_the_applied_config_runs_a_door(box: Box) -> None:
+    """What provisioning leaves is what the controller unit starts: a door that runs, locked."""
+    from tests.cli.util import run_process
+    from tests.fakes.box import start_controller_process
+
+    box.write(BASIC)
+    assert box.run().code == 0
+    config = box.paths.data / "doorward.toml"
+    proc = start_controller_process(config)
+    try:
+        status = run_process("--config", str(config), "status", "--json")
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["locked"] is True
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0

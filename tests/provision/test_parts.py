@@ -187,3 +187,13 @@ def test_cli(box: Box, capsys: pytest.CaptureFixture[str]) -> None:
         "# strike relay (fail-secure strike, relay input active high): held locked, driven low",
         "gpio=13=op,dl",
     ]
+
+
+def test_the_readme_example_is_applied(box: Box) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Provisioning a box", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    box.write(example)
+    outcome = box.run()
+    assert outcome.code == 0, outcome.lines
+    assert (box.paths.etc / "hostname").read_text() == "doorward-front-entrance\n"
