@@ -37,7 +37,7 @@ host_tools() {
 	for pair in mmdebstrap:mmdebstrap qemu-aarch64-static:qemu-user-static update-binfmts:binfmt-support \
 		arch-test:arch-test mkfs.vfat:dosfstools mcopy:mtools sfdisk:fdisk \
 		qemu-system-aarch64:qemu-system-arm xz:xz-utils zstd:zstd mke2fs:e2fsprogs \
-		debugfs:e2fsprogs qemu-img:qemu-utils ssh-keygen:openssh-client; do
+		debugfs:e2fsprogs cpio:cpio ssh-keygen:openssh-client; do
 		cmd="${pair%%:*}" pkg="${pair##*:}"
 		command -v "$cmd" >/dev/null || need+=("$pkg")
 	done
@@ -101,16 +101,21 @@ base_layer() {
 # ---------------------------------------------------------------------------------------------
 # Wheels: Doorward from this checkout, pigpio (an sdist) built here, the rest from PyPI for aarch64
 
+# pip, without the warnings this machine's pip.conf provokes for index folders it does not have.
+host_pip() {
+	"$VENV_BIN/pip" "$@" 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
+}
+
 wheels() {
 	WHEELS="$WORK/wheels"
 	mkdir -p "$WHEELS"
-	"$VENV_BIN/pip" wheel -q --no-deps -w "$WHEELS" "$REPO_DIR"
-	"$VENV_BIN/pip" wheel -q --no-deps --no-binary=pigpio -w "$WHEELS" 'pigpio>=1.78,<2'
+	host_pip wheel -q --no-deps -w "$WHEELS" "$REPO_DIR"
+	host_pip wheel -q --no-deps --no-binary=pigpio -w "$WHEELS" 'pigpio>=1.78,<2'
 	local wheel plats=()
 	wheel=$(ls "$WHEELS"/doorward-"$VERSION"-*.whl)
 	plats=(--platform manylinux2014_aarch64)
 	for v in 17 24 26 27 28 31 34 36; do plats+=(--platform "manylinux_2_${v}_aarch64"); done
-	"$VENV_BIN/pip" download -q --dest "$WHEELS" --find-links "$WHEELS" --only-binary=:all: \
+	host_pip download -q --dest "$WHEELS" --find-links "$WHEELS" --only-binary=:all: \
 		"${plats[@]}" --python-version 3.11 --implementation cp "$wheel[lgpio]"
 	say "$(ls "$WHEELS" | wc -l) wheels"
 }
@@ -248,10 +253,10 @@ partitions() {
 	mkfs.vfat -F 32 -n RASPIFIRM -i "$VOLID" --invariant -C "$WORK/p1.img" $((BOOT_MB * 1024)) >/dev/null
 	MTOOLS_SKIP_CHECK=1 mcopy -i "$WORK/p1.img" -s -p -m -Q "$boot_dir"/* ::/
 	export E2FSPROGS_FAKE_TIME="$SOURCE_DATE_EPOCH"
-	mke2fs -q -F -t ext4 -L RASPIROOT -U "$(build_uuid root)" \
-		-E "hash_seed=$(build_uuid root-hash),root_owner=0:0" -d "$ROOTFS" "$WORK/p2.img" "${ROOT_MB}M"
-	mke2fs -q -F -t ext4 -L DWDATA -U "$(build_uuid data)" -m 0 \
-		-E "hash_seed=$(build_uuid data-hash),root_owner=$owner" -d "$data_dir" "$WORK/p3.img" "${DATA_MB}M"
+	mke2fs -q -F -t ext4 -T default -b 4096 -L RASPIROOT -U "$(build_uuid root)" \
+		-E "hash_seed=$(build_uuid root-hash),root_owner=0:0" -d "$ROOTFS" "$WORK/p2.img" "${ROOT_MB}M" >/dev/null
+	mke2fs -q -F -t ext4 -T default -b 4096 -L DWDATA -U "$(build_uuid data)" -m 0 \
+		-E "hash_seed=$(build_uuid data-hash),root_owner=$owner" -d "$data_dir" "$WORK/p3.img" "${DATA_MB}M" >/dev/null
 	unset E2FSPROGS_FAKE_TIME
 }
 

@@ -123,25 +123,28 @@ class Ext4:
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    def _debugfs(self, request: str) -> tuple[str, str]:
+        done = subprocess.run(
+            ["debugfs", "-R", request, str(self.path)], capture_output=True, text=True, check=True
+        )
+        return done.stdout, done.stderr
+
     def cat(self, name: str) -> str:
-        return run(["debugfs", "-R", f"cat {name}", self.path], stderr=subprocess.DEVNULL)
+        out, err = self._debugfs(f"cat {name}")
+        assert "File not found" not in err, f"{name} is not in {self.path.name}"
+        return out
 
     def exists(self, name: str) -> bool:
-        done = subprocess.run(
-            ["debugfs", "-R", f"stat {name}", str(self.path)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        return "File not found" not in done.stderr and "Inode:" in done.stdout
+        out, err = self._debugfs(f"stat {name}")
+        return "File not found" not in err and "Inode:" in out
 
     def ls(self, name: str) -> list[str]:
-        out = run(["debugfs", "-R", f"ls -p {name}", self.path], stderr=subprocess.DEVNULL)
+        """The names in a directory (without . and ..)."""
+        out, err = self._debugfs(f"ls -p {name}")
+        assert "File not found" not in err, f"{name} is not in {self.path.name}"
         # -p: /inode/mode/uid/gid/name/size/
-        return [f.split("/")[5] for f in out.splitlines() if f.count("/") >= 6]
-
-    def stat(self, name: str) -> str:
-        return run(["debugfs", "-R", f"stat {name}", self.path], stderr=subprocess.DEVNULL)
+        names = [f.split("/")[5] for f in out.splitlines() if f.count("/") >= 6]
+        return [n for n in names if n not in (".", "..")]
 
 
 def free_port() -> int:
