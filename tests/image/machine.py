@@ -327,8 +327,11 @@ class Web:
     ) -> tuple[int, str, str]:
         """(status, final URL, body); redirects are followed."""
         data = urllib.parse.urlencode(form).encode() if form is not None else None
+        # A form is posted from its own page (Flask-WTF checks the Referer over HTTPS).
+        headers = {"Referer": self.base + path} if data is not None else {}
+        req = urllib.request.Request(self.base + path, data=data, headers=headers)
         try:
-            with self.opener.open(self.base + path, data=data, timeout=timeout) as resp:
+            with self.opener.open(req, timeout=timeout) as resp:
                 return int(resp.status), str(resp.url), resp.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
             return int(exc.code), str(exc.url), exc.read().decode("utf-8", "replace")
