@@ -141,8 +141,12 @@ venv() {
 	in_root python3 -m venv --without-pip /opt/doorward
 	# pip runs from Debian's own pip wheel and is not left in the venv: a fleet update is a new image.
 	in_root /opt/doorward/bin/python "/usr/share/python-wheels/${pip_whl##*/}/pip" install -q \
-		--no-index --no-cache-dir --find-links /tmp/wheels 'doorward[lgpio]'
+		--no-index --no-cache-dir --no-compile --find-links /tmp/wheels 'doorward[lgpio]'
 	rm -rf "$ROOTFS/tmp/wheels"
+	# Bytecode that is never checked against its source (the services may not write any, and the
+	# sources change only with a new image): no hashing of every module at each start.
+	in_root /opt/doorward/bin/python -m compileall -q -j 2 --invalidation-mode unchecked-hash \
+		/opt/doorward/lib/python3.11/site-packages >/dev/null
 	in_root /opt/doorward/bin/doorward --version
 }
 
