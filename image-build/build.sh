@@ -145,7 +145,7 @@ venv() {
 	rm -rf "$ROOTFS/tmp/wheels"
 	# Bytecode that is never checked against its source (the services may not write any, and the
 	# sources change only with a new image): no hashing of every module at each start.
-	in_root /opt/doorward/bin/python -m compileall -q -j 2 --invalidation-mode unchecked-hash \
+	in_root /opt/doorward/bin/python -m compileall -q --invalidation-mode unchecked-hash \
 		/opt/doorward/lib/python3.11/site-packages >/dev/null
 	in_root /opt/doorward/bin/doorward --version
 }
