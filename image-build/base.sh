@@ -37,7 +37,7 @@ echo FSTYPE=ext4 >"$1/etc/initramfs-tools/conf.d/doorward-root"
 cat >"$1/etc/fstab" <<FSTAB
 # <device>      <mount point>      <type> <options>                                          <dump> <pass>
 LABEL=RASPIROOT /                  ext4   rw,noatime,errors=remount-ro                       0      1
-LABEL=RASPIFIRM /boot/firmware     vfat   rw,noatime,nofail,x-systemd.device-timeout=20s     0      2
+LABEL=RASPIFIRM /boot/firmware     vfat   rw,noatime,nofail                                  0      2
 LABEL=DWDATA    /var/lib/doorward  ext4   rw,noatime,nosuid,nodev,x-systemd.growfs            0      2
 FSTAB
 mkdir -p "$1/var/lib/doorward"
