@@ -165,7 +165,7 @@ gpio_block() {
 }
 
 copy_tree() { # copy_tree SRC: files owned by root, same paths in the root filesystem
-	tar -C "$1" --owner=0 --group=0 --numeric-owner --exclude=./README.md -cf - . |
+	tar -C "$1" --owner=0 --group=0 --numeric-owner --mode=go-w --exclude=./README.md -cf - . |
 		tar -C "$ROOTFS" --no-overwrite-dir -xf -
 }
 

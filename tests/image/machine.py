@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "image-build" / "out"
 CONFIG_ON_BOX = "/var/lib/doorward/doorward.toml"
 MTOOLS_ENV = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def run(argv: Sequence[str | Path], timeout: float = 120, **kw: object) -> str:
@@ -177,7 +178,8 @@ class Qemu:
         return time.monotonic() - self.started
 
     def console_text(self) -> str:
-        return self.console.read_bytes().decode("utf-8", "replace")
+        """The console so far, without systemd's colours."""
+        return ANSI.sub("", self.console.read_bytes().decode("utf-8", "replace"))
 
     def wait_console(self, pattern: str, timeout: float) -> str:
         """Wait until the console shows ``pattern`` (a regex); return the match."""
