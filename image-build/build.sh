@@ -283,6 +283,11 @@ EOF
 	touch --date="@$SOURCE_DATE_EPOCH" "$IMG.part"
 	mv "$IMG.part" "$IMG"
 	ln -sfn "$NAME.img" "$OUT_DIR/doorward.img"
+	# Keep this image and the one before it.
+	local old
+	for old in $(ls -1t "$OUT_DIR"/doorward-*.img | tail -n +3); do
+		rm -f "$old" "$old.xz" "$old.xz.sha256" "${old%.img}.packages" "${old%.img}.wheels"
+	done
 	say "$IMG: $((total)) MiB (boot $BOOT_MB, root $ROOT_MB, data $DATA_MB; $(du -m "$IMG" | cut -f1) MiB allocated)"
 }
 
