@@ -7,6 +7,7 @@ so the built image stays pristine. Measured times are printed at the end of the 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -17,19 +18,31 @@ import pytest
 from tests.image.machine import REPO, Ext4, Fat, Partition, extract, image_path, partitions
 
 TIMINGS: dict[str, float] = {}
+NOTES: list[str] = []  # what the box said about its boot (systemd-analyze)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not TIMINGS:
+    if not TIMINGS and not NOTES:
         return
     terminalreporter.section("image: measured")
     for name, seconds in TIMINGS.items():
         terminalreporter.write_line(f"{name:<55} {seconds:7.1f} s")
+    for note in NOTES:
+        terminalreporter.write_line(note)
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    terminalreporter.write_line(
+        f"host load average (1, 5, 15 min) now: {load} on {os.cpu_count()} CPUs"
+    )
 
 
 @pytest.fixture(scope="session")
 def timings() -> dict[str, float]:
     return TIMINGS
+
+
+@pytest.fixture(scope="session")
+def boot_notes() -> list[str]:
+    return NOTES
 
 
 @pytest.fixture(scope="session")

@@ -91,8 +91,15 @@ def running(virt: Virt) -> Qemu:
     return virt.vm
 
 
+def boot_report(virt: Virt, which: str) -> str:
+    """systemd's account of a boot: the total and the chain up to the admin page."""
+    analyze = virt.box.ssh("systemd-analyze; systemd-analyze critical-chain doorward-web.service")
+    lines = [line for line in analyze.splitlines() if "@" in line or "Startup" in line]
+    return f"virt {which} (systemd-analyze):\n  " + "\n  ".join(lines[:6])
+
+
 def test_first_boot_provisions_and_serves_the_admin_page(
-    virt: Virt, timings: dict[str, float]
+    virt: Virt, timings: dict[str, float], boot_notes: list[str]
 ) -> None:
     vm = virt.boot()
     live = virt.box.web().wait_live(vm, BOOT_TIMEOUT)
@@ -112,6 +119,7 @@ def test_first_boot_provisions_and_serves_the_admin_page(
     assert "authorized_keys" not in on_fat
     release = virt.box.ssh("cat /etc/doorward-release")
     assert "DOORWARD_COMMIT=" in release
+    boot_notes.append(boot_report(virt, "first boot"))
 
 
 def test_setup_code_works_once(virt: Virt) -> None:
@@ -169,13 +177,16 @@ def test_the_data_partition_fills_the_card(virt: Virt) -> None:
     assert source == "/dev/vda3"
 
 
-def test_a_reboot_keeps_the_database(virt: Virt, timings: dict[str, float]) -> None:
+def test_a_reboot_keeps_the_database(
+    virt: Virt, timings: dict[str, float], boot_notes: list[str]
+) -> None:
     running(virt)
     virt.power_off()
     vm = virt.boot()
     timings["virt: reboot to live admin page"] = virt.box.web().wait_live(vm, BOOT_TIMEOUT)
     virt.box.wait_ssh(vm, 60)
     virt.box.wait_unit("doorward.service", vm, 60)
+    boot_notes.append(boot_report(virt, "reboot"))
     assert "IMG-1" in virt.box.doorward("card list")
     kinds = [
         json.loads(line).get("kind")
