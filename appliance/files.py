@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 from pathlib import Path
@@ -36,3 +37,18 @@ def _sync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def try_lock(path: Path) -> int | None:
+    """An exclusive ``flock`` on ``path`` (made 0600): its descriptor, or None if another holds it.
+
+    One process per job (controller, fleet agent, fleet collector): the lock goes with the
+    process, so a crash never leaves it behind.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd

@@ -6,7 +6,6 @@ gpiozero inputs, the view refresher, the control socket) only put work on its qu
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import queue
@@ -29,6 +28,7 @@ from appliance.controller.refresh import ViewRefresher
 from appliance.core.decide import DoorState, in_window
 from appliance.core.model import Mode
 from appliance.door import Door, DoorSettings, settings_with
+from appliance.files import try_lock
 from appliance.hw import io
 from appliance.hw.clock import clock_synchronised
 from appliance.sdnotify import Notifier
@@ -379,10 +379,7 @@ class Controller:
     @staticmethod
     def _take_lock(data_dir: Path) -> int:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(data_dir / "controller.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise ControllerError(f"another controller is already running for {data_dir}") from None
+        fd = try_lock(data_dir / "controller.lock")
+        if fd is None:
+            raise ControllerError(f"another controller is already running for {data_dir}")
         return fd

@@ -9,7 +9,6 @@ acknowledgement. The controller never waits on it: it keeps deciding from the st
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ import paho.mqtt.client as mqtt
 from appliance import __version__
 from appliance.config import Config, FleetSection
 from appliance.controller import control
+from appliance.files import try_lock
 from appliance.fleet import topics
 from appliance.fleet.link import Link, Tls, parse_broker
 from appliance.fleet.messages import Change, Snapshot, parse_list
@@ -474,10 +474,7 @@ class Agent:
 
 def _take_lock(config: Config) -> int:
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(config.data_dir / "fleet-agent.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise AgentError(f"another fleet agent is already running for {config.data_dir}") from None
+    fd = try_lock(config.data_dir / "fleet-agent.lock")
+    if fd is None:
+        raise AgentError(f"another fleet agent is already running for {config.data_dir}")
     return fd

@@ -17,6 +17,7 @@ import time
 
 import paho.mqtt.client as mqtt
 
+from appliance.files import try_lock
 from appliance.fleet import topics
 from appliance.fleet.console import District, DistrictError, Publisher
 from appliance.fleet.link import LinkError
@@ -144,12 +145,9 @@ class Collector:
 
 
 def _serve_lock(district: District) -> int:
-    fd = os.open(district.path / "serve.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise DistrictError(f"'fleet serve' is already running for {district.path}") from None
+    fd = try_lock(district.path / "serve.lock")
+    if fd is None:
+        raise DistrictError(f"'fleet serve' is already running for {district.path}")
     return fd
 
 
