@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-stamp
 
-.PHONY: all venv test lint unit mosquitto browser-test demo bench bench-fleet clean
+.PHONY: all venv test lint unit mosquitto browser-test demo bench bench-fleet clean image image-release image-test
 
 all: test
 
@@ -32,7 +32,7 @@ mosquitto:
 	  else echo "Debian's mosquitto is missing: sudo apt-get install mosquitto" >&2; exit 1; fi; }
 
 unit: venv mosquitto
-	$(BIN)/python -m pytest -q --ignore=tests/browser
+	$(BIN)/python -m pytest -q --ignore=tests/browser --ignore=tests/image
 
 # The admin page in headless Chromium (Debian's package; installed here as root if missing).
 browser-test: venv
@@ -52,6 +52,19 @@ bench: venv mosquitto
 # Only the fleet section: revocation across 50 boxes, events home, catch-up after 10,000 changes.
 bench-fleet: venv mosquitto
 	$(BIN)/python -m bench fleet
+
+# The SD card image (image-build/README.md): image-build/out/doorward-<version>-<commit>.img. As root;
+# installs its host tools if missing. The Debian base layer is cached in ${DOORWARD_IMAGE_CACHE:-/var/cache/doorward-image}.
+image: venv
+	image-build/build.sh
+
+# The same, plus the .img.xz to publish (xz -T2: minutes).
+image-release: venv
+	image-build/build.sh --xz
+
+# Build (or reuse the base layer of) the image, check it offline, boot it in QEMU (-M virt and -M raspi3b).
+image-test: image
+	$(BIN)/python -m pytest -q tests/image
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis build *.egg-info

@@ -5,7 +5,9 @@ A wrong key, type or pin stops with a message that names the key and says what i
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -126,6 +128,100 @@ class ClockSection(_Section):
     unsynced_policy: Literal["deny_scheduled", "allow"] = "deny_scheduled"
 
 
+HOSTNAME_RE = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_IFNAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,15}")
+_NTP_RE = re.compile(r"[A-Za-z0-9.:-]{1,253}")
+
+
+class WifiSection(_Section):
+    """Wi-Fi (WPA2-Personal); the passphrase is moved off the boot partition when applied."""
+
+    ssid: str = Field(min_length=1)
+    psk: str | None = Field(None, description="required in the boot partition's file")
+    country: str = Field(description="the country's two-letter code, e.g. US (radio rules)")
+    interface: str = Field("wlan0", pattern=_IFNAME_RE.pattern)
+    hidden: bool = False
+
+    @field_validator("ssid")
+    @classmethod
+    def _ssid(cls, value: str) -> str:
+        if len(value.encode()) > 32 or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError("a network name of 1-32 bytes without control characters")
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{2}", value):
+            raise ValueError(f"{value!r} is not a two-letter country code in capitals, e.g. US")
+        return value
+
+    @field_validator("psk")
+    @classmethod
+    def _psk(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        hex_key = len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)
+        passphrase = 8 <= len(value) <= 63 and all(32 <= ord(c) <= 126 for c in value)
+        if not (hex_key or passphrase):
+            # never echo it: it is a secret
+            raise ValueError(
+                "a WPA passphrase of 8-63 printable ASCII characters, or 64 hex digits"
+            )
+        return value
+
+
+class Ipv4Section(_Section):
+    """A fixed IPv4 address instead of DHCP on one kind of interface."""
+
+    interface: Literal["wired", "wifi"] = "wired"
+    address: str = Field(description="address with its prefix, e.g. 10.20.30.40/24")
+    gateway: str | None = None
+    dns: list[str] = Field(default_factory=list, max_length=3)
+
+    @model_validator(mode="after")
+    def _addresses(self) -> Self:
+        if "/" not in self.address:
+            raise ValueError(f"address {self.address!r} needs its prefix, e.g. 10.20.30.40/24")
+        try:
+            iface = ipaddress.IPv4Interface(self.address)
+            gateway = None if self.gateway is None else ipaddress.IPv4Address(self.gateway)
+            for server in self.dns:
+                ipaddress.IPv4Address(server)
+        except ValueError as exc:
+            raise ValueError(f"not an IPv4 address: {exc}") from None
+        if gateway is not None and gateway not in iface.network:
+            raise ValueError(f"gateway {gateway} is not in {iface.network}")
+        return self
+
+
+class NetworkSection(_Section):
+    """How the box joins the school's network (used by ``doorward provision``)."""
+
+    hostname: str | None = Field(None, description="default: doorward-<the door's name>")
+    ntp: list[str] = Field(default_factory=list, max_length=8)
+    wifi: WifiSection | None = None
+    ipv4: Ipv4Section | None = None
+
+    @field_validator("hostname")
+    @classmethod
+    def _hostname(cls, value: str | None) -> str | None:
+        if value is not None and not HOSTNAME_RE.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a host name: 1-63 lower-case letters, digits and dashes, "
+                "not starting or ending with a dash"
+            )
+        return value
+
+    @field_validator("ntp")
+    @classmethod
+    def _ntp(cls, value: list[str]) -> list[str]:
+        for server in value:
+            if not _NTP_RE.fullmatch(server):
+                raise ValueError(f"{server!r} is not a host name or address")
+        return value
+
+
 class FleetSection(_Section):
     """The box's link to its district (``doorward fleet-agent``); paths relative to the file."""
 
@@ -195,6 +291,7 @@ class Config(_Section):
     rex: RexSection | None = None
     lockdown_button: InputSection | None = None
     clock: ClockSection = ClockSection()
+    network: NetworkSection | None = None
     fleet: FleetSection | None = None
 
     @field_validator("timezone")

@@ -145,26 +145,56 @@ SECTIONS: dict[str, tuple[str, Callable[[], list[str]]]] = {
 }
 
 
+def merge_results(existing: str, header: list[str], blocks: dict[str, list[str]]) -> str:
+    """RESULTS.md with ``blocks`` (by section title) replaced or added, the rest kept.
+
+    A section run alone (e.g. ``make bench-fleet``) keeps the file current without re-running the
+    rest; each block carries the date it was measured.
+    """
+    kept: dict[str, list[str]] = {}
+    title: str | None = None
+    for line in existing.splitlines():
+        if line.startswith("## "):
+            title = line[3:]
+            kept[title] = []
+        elif title is not None:
+            kept[title].append(line)
+    kept.pop("Notes", None)  # NOTES.md is appended fresh
+    order = [t for t, _ in SECTIONS.values()]
+    merged = {**kept, **blocks}
+    titles = [t for t in order if t in merged] + [t for t in merged if t not in order]
+    out = list(header)
+    for t in titles:
+        body = merged[t]
+        while body and not body[-1].strip():
+            body = body[:-1]
+        out += ["", f"## {t}", *body]
+    return "\n".join(out) + "\n\n" + NOTES()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("sections", nargs="*", choices=[*SECTIONS, []], help="default: all")
     args = parser.parse_args()
     chosen = args.sections or list(SECTIONS)
-    out = [
+    header = [
         "# Benchmark results",
         "",
-        f"doorward {__version__}, {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} cores ({platform.machine()}). Made by `make bench`.",
+        f"doorward {__version__}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores ({platform.machine()}). Made by `make bench` "
+        "(or one section of it: each section says when it was measured).",
     ]
+    blocks: dict[str, list[str]] = {}
     for name in chosen:
         title, fn = SECTIONS[name]
         started = time.monotonic()
         rows = fn()
-        out += ["", f"## {title}", "", *rows, "", f"({time.monotonic() - started:.0f} s)"]
+        took = f"({time.monotonic() - started:.0f} s, measured {time.strftime('%Y-%m-%d %H:%M')})"
+        blocks[title] = ["", *rows, "", took]
         print("\n".join(["", f"## {title}", "", *rows]), flush=True)
-    if set(chosen) == set(SECTIONS):
-        RESULTS.write_text("\n".join(out) + "\n\n" + NOTES())
-        print(f"\nwritten to {RESULTS}")
+    existing = RESULTS.read_text() if RESULTS.exists() and set(chosen) != set(SECTIONS) else ""
+    RESULTS.write_text(merge_results(existing, header, blocks))
+    print(f"\nwritten to {RESULTS}")
 
 
 if __name__ == "__main__":

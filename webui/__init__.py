@@ -10,6 +10,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from appliance.config import Config
+from appliance.provision.status import read_status
+from appliance.release import read_release
 from appliance.store import Store, StoreError
 from webui import boxfiles
 from webui.ratelimit import RateLimiter
@@ -91,6 +93,9 @@ def create_app(
         app.register_blueprint(module.bp)
     mock = config.gpio.backend == "mock"
     app.jinja_env.globals["nav_for"] = lambda role: _nav_for(role, mock=mock)
+    # Both change only at boot, before this page starts: read once.
+    app.jinja_env.globals["release"] = read_release()
+    app.jinja_env.globals["provisioning"] = read_status(config.data_dir)
     return app
 
 

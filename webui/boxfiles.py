@@ -14,6 +14,7 @@ import secrets
 import stat
 from pathlib import Path
 
+from appliance.files import write_atomic
 from appliance.store import Store
 
 LOG = logging.getLogger(__name__)
@@ -38,17 +39,7 @@ def _read_private(path: Path) -> str | None:
 
 def _write_private(path: Path, text: str) -> None:
     """Write ``text`` to a new 0600 file in place of ``path`` (atomically)."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(text + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, (text + "\n").encode("ascii"), 0o600)
 
 
 def session_secret(data_dir: Path) -> bytes:

@@ -34,7 +34,19 @@ def door_now() -> dict[str, Any]:
             "mode_reason": reason,
         }
     status["running"] = True
+    status["clock"] = clock_text(status.get("clock_synchronised"))
     return status
+
+
+def clock_text(synchronised: object) -> str:
+    """The controller's clock for people (a Pi has no RTC: until NTP answers, time is a guess)."""
+    if synchronised is not False:
+        return "synchronised"
+    if state().config.clock.unsynced_policy == "allow":
+        then = "schedules follow it anyway"
+    else:
+        then = "scheduled groups are refused until it is"
+    return f"not synchronised yet (no time server has answered): {then}; responders always open"
 
 
 def event_json(event: EventRow) -> dict[str, Any]:

@@ -15,12 +15,13 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from appliance.config import Config
 from appliance.door import EDITABLE_SETTINGS, REX_MODES, SECONDS_LIMITS, SettingError, check_setting
+from appliance.firmware import gpio_lines, power_on_problems
 from appliance.store import EventRow, StoreError
+from appliance.wiring import pin_table, wiring_notes, wiring_svg
 from webui import localtime
 from webui.auth import ANY_ROLE, actor, current_user, require_role
 from webui.forms import Form
 from webui.state import state
-from webui.wiring_svg import pin_table, wiring_notes, wiring_svg
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 Page = str | tuple[str, int] | WerkzeugResponse
@@ -119,6 +120,8 @@ def _page(form: Form, code: int = 200) -> tuple[str, int]:
         installer=_installer_view(st.config),
         pins=pin_table(st.config.pins()),
         notes=wiring_notes(st.config),
+        firmware=gpio_lines(st.config),
+        power_on=power_on_problems(st.config),
         limits=SECONDS_LIMITS,
         rex_modes=REX_MODES,
         rex_labels=REX_LABELS,

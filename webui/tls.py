@@ -10,7 +10,6 @@ import datetime
 import ipaddress
 import logging
 import os
-import secrets
 import socket
 import stat
 from collections.abc import Iterable
@@ -21,6 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from appliance.files import write_atomic
 
 LOG = logging.getLogger(__name__)
 TLS_DIR = "tls"
@@ -181,21 +182,6 @@ def load_certificate(
     return cert
 
 
-def _write(path: Path, data: bytes, mode: int) -> None:
-    """Write ``data`` to a new file with ``mode`` in place of ``path`` (atomically)."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _private_dir(path: Path) -> None:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     if stat.S_IMODE(path.stat().st_mode) != 0o700:
@@ -227,8 +213,8 @@ def ensure_certificate(
     host = hostname if hostname is not None else socket.gethostname()
     cert_pem, key_pem = make_certificate(host, _addresses(host, extra_addresses))
     # The key first: a certificate without its key would be replaced again at the next start.
-    _write(key_path, key_pem, 0o600)
-    _write(cert_path, cert_pem, 0o644)
+    write_atomic(key_path, key_pem, 0o600)
+    write_atomic(cert_path, cert_pem, 0o644)
     cert = x509.load_pem_x509_certificate(cert_pem)
     LOG.info("made a TLS certificate for %s in %s", host, folder)
     return TlsFiles(cert_path, key_path, fingerprint(cert), created=True, replaced=replaced)

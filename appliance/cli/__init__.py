@@ -42,7 +42,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    from appliance.cli import cards, demo, door, events, fleet, web
+    from appliance.cli import cards, demo, door, events, fleet, provision, web
 
     parser = argparse.ArgumentParser(
         prog="doorward",
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     events.register(sub)
     demo.register(sub)
     web.register(sub)
+    provision.register(sub)
     fleet.register(sub)
     return parser
 

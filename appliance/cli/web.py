@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import ssl
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from appliance.cli.common import bounded_int, load, open_store, yield_to_the_door
-from appliance.config import Config
+from appliance.config import Config, ConfigError
 from appliance.store import Store
 
 if TYPE_CHECKING:
@@ -32,6 +34,13 @@ def register(sub: Any) -> None:
         action="store_true",
         help="serve HTTPS with a self-signed certificate made once and kept in data_dir/tls",
     )
+    p.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        help="if the config is missing or unusable, serve a page saying why, from this data "
+        "directory's provisioning status (the box before it is provisioned)",
+    )
     p.set_defaults(handler=cmd_web)
 
 
@@ -48,9 +57,14 @@ def setup_code_line(code: str | None) -> str | None:
 def cmd_web(args: argparse.Namespace) -> int:
     from webui.boxfiles import ensure_setup_code
 
-    config = load(args)
     yield_to_the_door()
-    store = open_store(config)
+    try:
+        config = load(args)
+        store = open_store(config)
+    except (ConfigError, RuntimeError) as exc:
+        if args.data is None:
+            raise
+        return _serve_unprovisioned(args, args.data, str(exc))
     try:
         if not store.schema_is_current():
             raise RuntimeError("the database schema is out of date: run 'doorward init' first")
@@ -94,13 +108,49 @@ def tls_lines(files: TlsFiles) -> list[str]:
 
 
 def _serve_tls(config: Config, host: str, port: int) -> int:
+    from webui import create_app
     from webui.tls import ensure_certificate
 
     files = ensure_certificate(config.data_dir, extra_addresses=[host])
     for line in tls_lines(files):
         print(line, flush=True)
     print(f"admin page at https://{_url_host(host)}:{port}/", flush=True)
-    _gunicorn(config, files, host, port).run()
+    opened: list[Store] = []
+
+    def load_app() -> Any:
+        # In the worker, after the fork: the store's connections belong to this process.
+        store = open_store(config)
+        opened.append(store)
+        return create_app(config, store=store, test_config={"TLS": True})
+
+    def worker_exit(server: Any, worker: Any) -> None:
+        for store in opened:
+            store.close()
+
+    _gunicorn(load_app, files, host, port, worker_exit).run()
+    return 0
+
+
+def _serve_unprovisioned(args: argparse.Namespace, data_dir: Path, problem: str) -> int:
+    """The page that says why the box is not working, until it is provisioned."""
+    from webui.unprovisioned import create_status_app
+
+    print(f"doorward: no usable config ({problem}): serving the provisioning status", flush=True)
+    app = create_status_app(data_dir, problem)
+    if not args.tls:
+        import waitress
+
+        print(f"status page at http://{_url_host(args.host)}:{args.port}/", flush=True)
+        waitress.serve(app, host=args.host, port=args.port, threads=2, ident="doorward")
+        return 0
+    from webui.tls import ensure_certificate
+
+    try:
+        files = ensure_certificate(data_dir, extra_addresses=[args.host])
+    except OSError:  # the data partition is not ours yet: a certificate for this run only
+        files = ensure_certificate(Path(tempfile.mkdtemp()), extra_addresses=[args.host])
+    print(f"status page at https://{_url_host(args.host)}:{args.port}/", flush=True)
+    _gunicorn(lambda: app, files, args.host, args.port).run()
     return 0
 
 
@@ -108,17 +158,15 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _gunicorn(config: Config, files: TlsFiles, host: str, port: int) -> Any:
-    """gunicorn serving the admin page over TLS: one worker process, eight threads."""
+def _gunicorn(
+    load_app: Callable[[], Any],
+    files: TlsFiles,
+    host: str,
+    port: int,
+    worker_exit: Callable[[Any, Any], None] | None = None,
+) -> Any:
+    """gunicorn serving an app over TLS: one worker process, eight threads."""
     from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
-
-    from webui import create_app
-
-    opened: list[Store] = []
-
-    def worker_exit(server: Any, worker: Any) -> None:
-        for store in opened:
-            store.close()
 
     def ssl_context(conf: Any, default_factory: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
         context = default_factory()
@@ -136,8 +184,9 @@ def _gunicorn(config: Config, files: TlsFiles, host: str, port: int) -> Any:
         "ssl_context": ssl_context,
         "proc_name": "doorward-web",
         "graceful_timeout": 10,
-        "worker_exit": worker_exit,
     }
+    if worker_exit is not None:
+        options["worker_exit"] = worker_exit
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -145,9 +194,6 @@ def _gunicorn(config: Config, files: TlsFiles, host: str, port: int) -> Any:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            # In the worker, after the fork: the store's connections belong to this process.
-            store = open_store(config)
-            opened.append(store)
-            return create_app(config, store=store, test_config={"TLS": True})
+            return load_app()
 
     return Server()

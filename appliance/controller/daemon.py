@@ -31,6 +31,7 @@ from appliance.core.model import Mode
 from appliance.door import Door, DoorSettings, settings_with
 from appliance.hw import io
 from appliance.hw.clock import clock_synchronised
+from appliance.sdnotify import Notifier
 from appliance.store import Store, StoreError
 from appliance.wiegand.edges import Edge
 from appliance.wiegand.keypad import KeypadMode
@@ -143,6 +144,7 @@ class Controller:
             keypad=r.keypad != "none",
         )
         self.control: ControlServer | None = None
+        self.notifier = Notifier()  # systemd: ready, and the watchdog pinged by the loop thread
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -177,6 +179,8 @@ class Controller:
         sys.setswitchinterval(SWITCH_INTERVAL)
         self.start()
         self.started.set()
+        c = self.config
+        self.notifier.ready(f"door {c.door.name!r} running on the {c.gpio.backend} back-end")
         try:
             while not self._stopping.is_set():
                 self._step()
@@ -236,6 +240,7 @@ class Controller:
         for event in self.reader.poll(now_us):
             handle(event)
         now = time.monotonic()
+        self.notifier.watchdog(now)  # from this thread only: a hung loop is restarted
         self.reads.expire(now)
         self.door.poll(now)
         if now >= self._next_clock_check:
@@ -314,6 +319,7 @@ class Controller:
     def _health_changed(self, healthy: bool, problem: str | None) -> None:
         def apply() -> None:
             self.degraded = not healthy
+            self.notifier.status("running" if healthy else "DEGRADED: deciding from memory")
             if healthy:
                 LOG.warning("database readable again: view refreshed")
                 self.audit.record("fault_cleared", reason="database readable again")
@@ -353,6 +359,7 @@ class Controller:
 
     def _shutdown(self) -> None:
         self.door.stop()  # locked first; the strike pin keeps its level (never released to input)
+        self.notifier.stopping()
         if self.control is not None:
             self.control.close()
         self.inputs.close()
@@ -366,6 +373,7 @@ class Controller:
         close = getattr(self.factory, "close", None)
         if close is not None:
             close()
+        self.notifier.close()
         os.close(self._lock_fd)
 
     @staticmethod

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,3 +108,33 @@ def run_process(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[
     return subprocess.run(
         doorward_cmd(*argv), capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def start_process(*argv: str, ready: str, timeout: float = 30) -> tuple[subprocess.Popen[str], str]:
+    """``doorward`` as a real process, once a line of its output contains ``ready``.
+
+    Readiness comes from the process's own output, not a sleep. Returns it and its output so far;
+    a reader thread keeps draining the pipe so the process never blocks on it.
+    """
+    proc = subprocess.Popen(
+        doorward_cmd(*argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put("")  # the process ended
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen: list[str] = []
+    try:
+        while ready not in (seen[-1] if seen else ""):
+            seen.append(lines.get(timeout=timeout))
+            assert seen[-1], f"doorward {' '.join(argv)} ended early:\n" + "".join(seen)
+    except BaseException:
+        proc.kill()
+        proc.wait(10)
+        raise
+    return proc, "".join(seen)

@@ -55,7 +55,7 @@ def _at_0001(path: Path) -> None:
         )
 
 
-def test_doorward_init_upgrades_0001_to_0002(tmp_path: Path) -> None:
+def test_doorward_init_upgrades_0001_to_head(tmp_path: Path) -> None:
     from appliance.cli import main
 
     config_path = write_config(tmp_path)

@@ -10,9 +10,9 @@ from flask.testing import FlaskClient
 
 from appliance.config import Config, load_config
 from appliance.store import Store
+from appliance.wiring import BCM_TO_HEADER
 from tests.fakes.box import running_box, write_config
 from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
-from webui.wiring_svg import BCM_TO_HEADER
 
 INPUTS = """
 [rex]

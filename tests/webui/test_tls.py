@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import http.client
-import queue
 import re
 import socket
 import ssl
 import stat
 import subprocess
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from appliance.cli.web import _gunicorn, tls_lines
 from appliance.config import Config, load_config
 from appliance.store import Store
-from tests.cli.util import doorward_cmd
+from tests.cli.util import doorward_cmd, start_process
 from tests.fakes.box import write_config
 from webui import tls
 
@@ -162,7 +160,7 @@ def test_gunicorn_runs_one_threaded_worker_with_the_certificate(
 ) -> None:
     config = load_config(write_config(tmp_path))
     files = tls.ensure_certificate(config.data_dir, hostname="door-7")
-    cfg = _gunicorn(config, files, host, 8443).cfg
+    cfg = _gunicorn(lambda: None, files, host, 8443).cfg
     assert cfg.bind == [bind] and cfg.workers == 1 and cfg.threads == 8
     assert cfg.worker_class_str == "gthread" and cfg.is_ssl
     assert cfg.certfile == str(files.cert) and cfg.keyfile == str(files.key)
@@ -192,27 +190,10 @@ def box(tmp_path: Path) -> tuple[Path, Config]:
 def test_web_tls_serves_https_with_secure_cookies(box: tuple[Path, Config]) -> None:
     toml, config = box
     port = _free_port()
-    proc = subprocess.Popen(
-        doorward_cmd("--config", str(toml), "web", "--tls", "--port", str(port)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    seen: list[str] = []
-
-    def pump() -> None:  # readiness from gunicorn's own log, no polling
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put("")  # the process ended
-
-    threading.Thread(target=pump, daemon=True).start()
+    # readiness from gunicorn's own log, no polling
+    args = ("--config", str(toml), "web", "--tls", "--port", str(port))
+    proc, out = start_process(*args, ready="Listening at: https://")
     try:
-        while "Listening at: https://" not in (seen[-1] if seen else ""):
-            seen.append(lines.get(timeout=30))
-            assert seen[-1], "doorward web --tls ended early:\n" + "".join(seen)
-        out = "".join(seen)
         cert = config.data_dir / "tls" / "cert.pem"
         assert f"admin page at https://127.0.0.1:{port}/" in out
         printed = re.search(r"SHA-256 fingerprint: (\S+)", out)

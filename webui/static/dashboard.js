@@ -26,6 +26,7 @@
     setField("open", door.open ? "open" : "closed");
     setField("mode", door.mode);
     setField("alarms", door.alarms && door.alarms.length ? door.alarms.join(", ") : "none");
+    setField("clock", door.clock);
   }
 
   function addEvent(ev) {

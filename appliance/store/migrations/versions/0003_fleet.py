@@ -1,5 +1,8 @@
 """The district console's tables: boxes seen, events shipped home, the publication log.
 
+On every database: the credentials' holder and group indexes also carry ``source``, so the
+district guard ("does a district card use this group?") is one index probe.
+
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-23
@@ -21,7 +24,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Create fleet_boxes, fleet_events and fleet_publications."""
+    """Create fleet_boxes, fleet_events and fleet_publications; widen two credential indexes."""
+    op.drop_index("ix_credentials_holder_id", "credentials")
+    op.drop_index("ix_credentials_group_id", "credentials")
+    op.create_index("ix_credentials_holder_source", "credentials", ["holder_id", "source"])
+    op.create_index("ix_credentials_group_source", "credentials", ["group_id", "source"])
     op.create_table(
         "fleet_boxes",
         sa.Column("box_id", sa.String(64), primary_key=True),
@@ -77,3 +84,7 @@ def downgrade() -> None:
     op.drop_table("fleet_publications")
     op.drop_table("fleet_events")
     op.drop_table("fleet_boxes")
+    op.drop_index("ix_credentials_group_source", "credentials")
+    op.drop_index("ix_credentials_holder_source", "credentials")
+    op.create_index("ix_credentials_holder_id", "credentials", ["holder_id"])
+    op.create_index("ix_credentials_group_id", "credentials", ["group_id"])

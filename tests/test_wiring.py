@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from appliance.config import Config, parse_config
-from webui.wiring_svg import (
+from appliance.config import Config, load_config, parse_config
+from appliance.firmware import gpio_lines, power_on_problems
+from appliance.wiring import (
     BCM_TO_HEADER,
     POWER_PINS,
     header_position,
@@ -100,7 +103,9 @@ def test_notes_follow_the_lock_type_and_inputs() -> None:
     assert "Fail-safe maglock" in safe and "Fail-secure" not in safe
     assert "power cut releases the door" in safe
     assert "level shifter" in secure and "Common ground" in secure
-    assert "Lockdown button: a dry contact between its GPIO and 3.3 V" in secure
+    assert "Lockdown button: a dry contact that takes its input high (pulled down)" in secure
+    assert "DPS: a dry contact between its GPIO and GND (pulled up)" in secure
+    assert "LED and beeper lines" in secure and "sinking output" in secure
     assert "Fail-safe maglock" in wiring_svg(make_config(lock_type="fail_safe"))
 
 
@@ -114,3 +119,43 @@ def test_a_minimal_config_draws_only_its_pins() -> None:
     ]  # fmt: skip
     wires = {e.get("data-key") for e in parsed(config).iter(f"{SVG}polyline")}
     assert wires == {"reader.d0", "reader.d1", "strike.pin"}
+
+
+WIRING = Path(__file__).resolve().parents[1] / "wiring"
+
+
+def _render_script() -> Any:
+    spec = importlib.util.spec_from_file_location("wiring_render", WIRING / "render.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_default_pin_map_is_a_safe_complete_box() -> None:
+    config = load_config(WIRING / "doorward.toml")
+    assert config.gpio.backend == "gpiod" and config.door.lock_type == "fail_secure"
+    assert config.dps is not None and config.rex is not None
+    assert power_on_problems(config) == []
+    # The Automation HAT's own pins: relays 13/19/16, inputs 26/20/21, outputs 5/12/6, I2C 2/3.
+    hat = {13, 19, 16, 26, 20, 21, 5, 12, 6, 2, 3}
+    assert config.strike.pin == 13 and not config.strike.active_low
+    assert {config.reader.d0, config.reader.d1}.isdisjoint(hat)
+
+
+def test_the_committed_diagram_is_the_pin_map_drawn(tmp_path: Path) -> None:
+    render = _render_script()
+    assert (WIRING / "doorward.svg").read_text() == render.render(WIRING / "doorward.toml")
+    assert render.main(["--check"]) == 0
+    stale = tmp_path / "stale.svg"
+    stale.write_text("<svg/>")
+    assert render.main(["--check", "--output", str(stale)]) == 1
+    assert (
+        render.main(["--output", str(stale)]) == 0
+        and render.main(["--check", "--output", str(stale)]) == 0
+    )
+
+
+def test_the_installers_page_shows_the_firmware_lines_of_the_default_map() -> None:
+    lines = gpio_lines(load_config(WIRING / "doorward.toml"))
+    assert "```\n" + "\n".join(lines) + "\n```" in (WIRING / "README.md").read_text()

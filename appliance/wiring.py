@@ -131,8 +131,15 @@ def wiring_notes(config: Config) -> list[str]:
             "is energised only to unlock, so a power cut leaves the door locked."
         )
     notes = [
-        "The reader's D0/D1 (and LED/beeper) lines are 5 V: use a level shifter to 3.3 V; "
-        "a 5 V signal on a GPIO pin damages the Pi.",
+        "The reader's D0/D1 lines are 5 V: bring them to 3.3 V (a level shifter, or pull-ups to "
+        "3.3 V on open-collector lines); a 5 V signal on a GPIO pin damages the Pi.",
+    ]
+    if config.reader.led_pin is not None or config.reader.beeper_pin is not None:
+        notes.append(
+            "The reader's LED and beeper lines are pulled up inside the reader: switch them to "
+            "ground through a transistor or a sinking output, never straight from a GPIO pin."
+        )
+    notes += [
         "Common ground: join the reader's, the relay module's and the lock supply's ground "
         "to a Pi GND pin (e.g. header pin 6).",
         lock + f" Relay input is {relay_in}.",
@@ -141,8 +148,13 @@ def wiring_notes(config: Config) -> list[str]:
     for key, name in (("dps", "DPS"), ("rex", "REX"), ("lockdown_button", "Lockdown button")):
         section = getattr(config, key)
         if section is not None:
-            to = "GND (internal pull-up)" if section.pull_up else "3.3 V (internal pull-down)"
-            notes.append(f"{name}: a dry contact between its GPIO and {to}.")
+            if section.pull_up:
+                notes.append(f"{name}: a dry contact between its GPIO and GND (pulled up).")
+            else:
+                notes.append(
+                    f"{name}: a dry contact that takes its input high (pulled down): 3.3 V at a "
+                    "bare GPIO pin, or the supply a buffered input is made for."
+                )
     return notes
 
 
