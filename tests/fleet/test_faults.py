@@ -136,12 +136,12 @@ def test_a_box_killed_while_catching_up_converges(
     config = box_config(tmp_path, broker, district, "kw-front", "Kelly Walsh")
     with district.store() as store:
         publisher = Publisher(district, store)
-        for n in range(300):
+        for n in range(120):
             store.add_credential(
                 "H10301", 100, n, f"Officer {n}", serial=f"C-{n}", group="responders", actor="test"
             )
             publisher.stage_changes("test")
-        for n in range(0, 300, 3):
+        for n in range(0, 120, 3):
             store.set_status(serial=f"C-{n}", status="revoked", reason="lost", actor="test")
             publisher.stage_changes("test")
     publish_now(district, lambda _p: None, timeout=30)
@@ -162,8 +162,8 @@ def test_a_box_killed_while_catching_up_converges(
             agent.wait(10)
         assert killed_at <= target
         rows = {r.serial: r.status.value for r in store.list_credentials(limit=10_000)}
-    assert len(rows) == 300
-    assert all(rows[f"C-{n}"] == ("revoked" if n % 3 == 0 else "issued") for n in range(300))
+    assert len(rows) == 120
+    assert all(rows[f"C-{n}"] == ("revoked" if n % 3 == 0 else "issued") for n in range(120))
 
 
 def test_a_box_left_behind_by_a_lost_change_is_repaired_by_a_snapshot(
@@ -181,5 +181,5 @@ def test_a_box_left_behind_by_a_lost_change_is_repaired_by_a_snapshot(
         wait_for(lambda: box.agent.held, what="the box to hold change 3")
         assert box.swipe(3).kind == "denied"
         wait_for(lambda: box.version() >= 4, timeout=30, what="the repair snapshot")
-        assert not box.agent.held
+        wait_for(lambda: not box.agent.held, what="the held change dropped: the snapshot has it")
         assert box.swipe(2).kind == "granted" and box.swipe(3).kind == "granted"
