@@ -99,9 +99,9 @@ def test_the_admin_page_unit_never_holds_the_controller_back() -> None:
     assert one(u, s, "AmbientCapabilities") == "CAP_NET_BIND_SERVICE"
     assert one(u, s, "CapabilityBoundingSet") == "CAP_NET_BIND_SERVICE"
     assert int(one(u, s, "Nice")) > 0 and one(u, s, "User") == "doorward"
-    assert "doorward.service" in words(u, "Unit", "After")
-    for key in ("Requires", "BindsTo", "Requisite", "PartOf", "Wants"):
-        assert "doorward.service" not in words(u, "Unit", key), key
+    assert "doorward-provision.service" in words(u, "Unit", "After")
+    for key in ("After", "Requires", "BindsTo", "Requisite", "PartOf", "Wants"):
+        assert "doorward.service" not in words(u, "Unit", key), key  # starts beside it
     assert "doorward-web.service" not in str(unit("doorward.service"))  # no tie either way
 
 

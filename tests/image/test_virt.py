@@ -105,7 +105,7 @@ def test_first_boot_provisions_and_serves_the_admin_page(
     live = virt.box.web().wait_live(vm, BOOT_TIMEOUT)
     timings["virt: first boot to live admin page"] = live
     virt.box.wait_ssh(vm, 60)
-    virt.box.wait_unit("doorward.service", vm, 60)
+    virt.box.wait_unit("doorward.service", vm, BOOT_TIMEOUT)
     timings["virt: first boot to controller active (seen over SSH)"] = vm.elapsed()
     assert virt.box.unit_state("doorward-web.service") == "active"
     status = virt.box.status()
@@ -185,7 +185,7 @@ def test_a_reboot_keeps_the_database(
     vm = virt.boot()
     timings["virt: reboot to live admin page"] = virt.box.web().wait_live(vm, BOOT_TIMEOUT)
     virt.box.wait_ssh(vm, 60)
-    virt.box.wait_unit("doorward.service", vm, 60)
+    virt.box.wait_unit("doorward.service", vm, BOOT_TIMEOUT)
     boot_notes.append(boot_report(virt, "reboot"))
     assert "IMG-1" in virt.box.doorward("card list")
     kinds = [
