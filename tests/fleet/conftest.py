@@ -103,6 +103,14 @@ class FleetBox:
         return self.agent.version
 
 
+def settled(box: FleetBox, version: int) -> None:
+    """The agent has applied ``version`` and the controller decides from it."""
+    wait_for(lambda: box.version() >= version, what=f"list version {version}")
+    with Store(box.config.db_path) as store:
+        rev = store.current_rev()
+    wait_for(lambda: box.controller.refresher.view.rev >= rev, what="the controller's view")
+
+
 @contextmanager
 def fleet_box(
     tmp_path: Path,

@@ -22,6 +22,7 @@ from .conftest import (
     box_config,
     console,
     fleet_box,
+    settled,
     start_agent_process,
     wait_for,
 )
@@ -73,7 +74,7 @@ def test_broker_killed_and_restarted_mid_stream_loses_nothing(
     with fleet_box(tmp_path, broker, district, "kw-front", "Kelly Walsh") as box, serving(district):
         for n in range(1, 6):
             assert add(district, n) == 0
-        wait_for(lambda: box.version() >= district_version(district), what="the first cards")
+        settled(box, district_version(district))
         for n in range(1, 6):
             assert box.swipe(n).kind == "granted"
         wait_for(lambda: all_home(district, box), what="the first events home")
@@ -88,6 +89,7 @@ def test_broker_killed_and_restarted_mid_stream_loses_nothing(
         broker.start()
         target = district_version(district)
         wait_for(lambda: box.version() >= target, timeout=30, what="the box to catch up")
+        settled(box, target)
         assert box.swipe(6).kind == "granted"
         wait_for(lambda: all_home(district, box), timeout=30, what="every event home")
         got = home_ids(district, "kw-front")
@@ -99,7 +101,7 @@ def test_broker_stopped_during_a_network_cut_events_wait_and_go_home_once(
 ) -> None:
     with fleet_box(tmp_path, broker, district, "kw-front", "Kelly Walsh") as box, serving(district):
         assert add(district, 1) == 0
-        wait_for(lambda: box.version() >= 1, what="the card")
+        settled(box, 1)
         broker.stop()
         wait_for(lambda: not box.agent.link.connected.is_set(), what="the cut to be noticed")
         decisions = [box.swipe(1).kind for _ in range(10)]
@@ -182,4 +184,5 @@ def test_a_box_left_behind_by_a_lost_change_is_repaired_by_a_snapshot(
         assert box.swipe(3).kind == "denied"
         wait_for(lambda: box.version() >= 4, timeout=30, what="the repair snapshot")
         wait_for(lambda: not box.agent.held, what="the held change dropped: the snapshot has it")
+        settled(box, 4)
         assert box.swipe(2).kind == "granted" and box.swipe(3).kind == "granted"

@@ -23,17 +23,9 @@ from tests.cli.util import Census, census
 from tests.fakes.box import seed
 from tests.fakes.mosquitto import Mosquitto
 
-from .conftest import FleetBox, console, fleet_box, wait_for
+from .conftest import console, fleet_box, settled, wait_for
 
 ADD = ["card", "add", "--format", "H10301", "--facility", "100", "--group", "responders"]
-
-
-def settled(box: FleetBox, version: int) -> None:
-    """The agent has applied ``version`` and the controller decides from it."""
-    wait_for(lambda: box.version() >= version, what=f"list version {version}")
-    with Store(box.config.db_path) as store:
-        rev = store.current_rev()
-    wait_for(lambda: box.controller.refresher.view.rev >= rev, what="the controller's view")
 
 
 def test_a_district_card_opens_every_door_and_its_revocation_closes_them(
