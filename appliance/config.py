@@ -222,18 +222,13 @@ class NetworkSection(_Section):
         return value
 
 
-class FleetSection(_Section):
-    """The box's link to its district (``doorward fleet-agent``); paths relative to the file."""
+class BrokerLink(_Section):
+    """One end of the fleet's MQTT link (a box's ``[fleet]``, the console's ``district.toml``)."""
 
     broker: str = Field(min_length=1, max_length=500)
-    district: str
-    box_id: str
-    school: str = Field(min_length=1, max_length=200)
-    district_public_key: str = Field(min_length=1, max_length=4000)
     ca_file: Path | None = None
     cert_file: Path | None = None
     key_file: Path | None = None
-    keepalive_seconds: int = Field(30, ge=5, le=3600)
     max_message_bytes: int = Field(16 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
 
     @field_validator("broker")
@@ -244,18 +239,28 @@ class FleetSection(_Section):
         parse_broker(value)  # raises ValueError naming what is wrong
         return value
 
+    @model_validator(mode="after")
+    def _client_pair(self) -> Self:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (the client certificate)")
+        return self
+
+
+class FleetSection(BrokerLink):
+    """The box's link to its district (``doorward fleet-agent``); paths relative to the file."""
+
+    district: str
+    box_id: str
+    school: str = Field(min_length=1, max_length=200)
+    district_public_key: str = Field(min_length=1, max_length=4000)
+    keepalive_seconds: int = Field(30, ge=5, le=3600)
+
     @field_validator("district", "box_id")
     @classmethod
     def _name(cls, value: str, info: ValidationInfo) -> str:
         from appliance.fleet.topics import check_name
 
         return check_name(value, str(info.field_name))
-
-    @model_validator(mode="after")
-    def _client_pair(self) -> Self:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together (the box's client certificate)")
-        return self
 
     def resolved(self, base: Path) -> FleetSection:
         """Paths made absolute against ``base``; checks that the files and the key are there."""

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
-from appliance.config import Config, parse_config
+from appliance.config import BrokerLink, Config, parse_config
 from appliance.fleet import topics
 from appliance.fleet.link import Link, LinkError, Tls, parse_broker
 from appliance.fleet.messages import MAX_CHANGE_CREDENTIALS
@@ -49,28 +49,16 @@ class DistrictError(RuntimeError):
     """The district directory is missing, unreadable or inconsistent; the message says why."""
 
 
-class DistrictConfig(BaseModel):
+class DistrictConfig(BrokerLink):
     """``district.toml``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     district: str
-    broker: str
-    ca_file: Path | None = None
-    cert_file: Path | None = None
-    key_file: Path | None = None
     snapshot_every: int = Field(100, ge=1, le=1_000_000)
-    max_message_bytes: int = Field(16 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
 
     @field_validator("district")
     @classmethod
     def _name(cls, value: str) -> str:
         return topics.check_name(value, "district")
-
-    @field_validator("broker")
-    @classmethod
-    def _broker(cls, value: str) -> str:
-        parse_broker(value)
-        return value
 
 
 @dataclass(frozen=True)
