@@ -1,4 +1,4 @@
-"""Credential writes: issue, change status, set a PIN. Credentials are never deleted."""
+"""Credential writes: issue, edit, change status, set a PIN. Credentials are never deleted."""
 
 from __future__ import annotations
 
@@ -16,14 +16,16 @@ from appliance.store import validate as v
 from appliance.store.errors import StoreError
 from appliance.store.events import bump_rev, log_change
 from appliance.store.groups import group_id
-from appliance.store.holders import get_or_create_holder, holder_name
-from appliance.store.models import NO_FACILITY, Credential, Holder
-from appliance.store.rows import credential_text
+from appliance.store.holders import find_holder, get_or_create_holder, holder_name
+from appliance.store.models import NO_FACILITY, Credential, Group, Holder
+from appliance.store.rows import UNSET, Unset, credential_text
 from appliance.wiegand.formats import Credential as Card
 
 SERIAL_MAX = 64
 REASON_MAX = 500
+AGENCY_MAX = 200
 CardSelector = tuple[str, int | None, int]
+When = datetime | float | None
 
 
 def serial_text(value: object) -> str | None:
@@ -111,8 +113,15 @@ def add_credential(
     valid_until: datetime | float | None,
     pin: str | None,
     source: str,
+    holder_agency: str | Unset = UNSET,
+    holder_on_record: bool = False,
 ) -> int:
-    """Issue a credential to a holder (created by name if missing); returns its id."""
+    """Issue a credential to a holder; returns its id.
+
+    By default the holder is created by name if missing (the CLI and CSV way). ``holder_agency``:
+    the holder is new, created with this agency (a name on record is refused);
+    ``holder_on_record``: the holder must already be on record.
+    """
     who = v.actor(actor)
     card = v.card(fmt, facility, number)
     name = holder_name(holder)
@@ -122,7 +131,12 @@ def add_credential(
     origin = v.source(source)
     gid = group_id(s, group)
     check_new(s, card, clean_serial)
-    person = get_or_create_holder(s, now_us, name)
+    if holder_agency is not UNSET:
+        person = _new_holder(s, now_us, name, holder_agency, who)
+    elif holder_on_record:
+        person = _holder_on_record(s, name)
+    else:
+        person = get_or_create_holder(s, now_us, name)
     rev = bump_rev(s)
     cred = Credential(
         format=card.format,
@@ -160,6 +174,23 @@ def add_credential(
         detail=detail,
     )
     return cred.id
+
+
+def _holder_on_record(s: Session, name: str) -> Holder:
+    person = find_holder(s, name)
+    if person is None:
+        raise StoreError(f"no holder named {name!r} is on record")
+    return person
+
+
+def _new_holder(s: Session, now_us: int, name: str, agency: object, who: str) -> Holder:
+    """A holder created with their agency (required), recorded as ``add_holder``."""
+    clean = v.required_text(agency, "agency", max_len=AGENCY_MAX)
+    if find_holder(s, name) is not None:
+        raise StoreError(f"holder {name!r} is already on record: choose them, not a new holder")
+    person = get_or_create_holder(s, now_us, name, clean)
+    log_change(s, now_us, actor=who, action="add_holder", holder=name, detail={"agency": clean})
+    return person
 
 
 def _pin_hash(pin: object) -> str | None:
@@ -251,5 +282,90 @@ def set_pin(
         holder=_holder_of(s, cred),
         serial=cred.serial,
         detail={"had_pin": had},
+    )
+    return cred.id
+
+
+def _bound(value: When | Unset, current: int | None, what: str) -> int | None:
+    if value is UNSET:
+        return current
+    return None if value is None else v.instant(value, what)
+
+
+def update_credential(
+    s: Session,
+    now_us: int,
+    *,
+    serial: str | None,
+    credential: CardSelector | None,
+    holder: str | Unset,
+    holder_agency: str | Unset,
+    group: str | Unset,
+    valid_from: When | Unset,
+    valid_until: When | Unset,
+    pin: str | Unset | None,
+    actor: str,
+    as_district: bool = False,
+) -> int:
+    """Change a credential's holder, group, validity or PIN; UNSET leaves one, None clears it.
+
+    The holder is one on record, or with ``holder_agency`` a new one created with that agency.
+    One ``update_credential`` event lists what changed (a PIN only as set or cleared); an edit
+    that changes nothing records nothing. Returns the credential's id.
+    """
+    who = v.actor(actor)
+    cred = select_one(s, serial, credential)
+    district.check_credential(cred, _named(cred), as_district=as_district)
+    changes: dict[str, Any] = {}
+    if holder is not UNSET:
+        name = holder_name(holder)
+        if holder_agency is UNSET:
+            person = _holder_on_record(s, name)
+        else:
+            person = _new_holder(s, now_us, name, holder_agency, who)
+        if person.id != cred.holder_id:
+            changes["holder"] = {"from": _holder_of(s, cred), "to": person.name}
+            cred.holder_id = person.id
+    elif holder_agency is not UNSET:
+        raise StoreError("an agency is given only with a new holder")
+    if group is not UNSET:
+        gid = group_id(s, group)
+        if gid != cred.group_id:
+            was = s.get(Group, cred.group_id)
+            now = s.get(Group, gid)
+            changes["group"] = {
+                "from": None if was is None else was.name,
+                "to": None if now is None else now.name,
+            }
+            cred.group_id = gid
+    start = _bound(valid_from, cred.valid_from, "valid_from")
+    end = _bound(valid_until, cred.valid_until, "valid_until")
+    if start is not None and end is not None and end <= start:
+        raise StoreError("valid_until must be later than valid_from")
+    for key, old, new in (
+        ("valid_from", cred.valid_from, start),
+        ("valid_until", cred.valid_until, end),
+    ):
+        if old != new:
+            changes[f"{key}_us"] = {"from": old, "to": new}
+    cred.valid_from, cred.valid_until = start, end
+    if pin is not UNSET:
+        pin_hash = _pin_hash(pin)
+        if pin_hash is not None or cred.pin_hash is not None:
+            changes["pin"] = "set" if pin_hash is not None else "cleared"
+        cred.pin_hash = pin_hash
+    if not changes:
+        return cred.id  # nothing to record: an edit that changes nothing leaves no trace
+    cred.rev = bump_rev(s)
+    s.flush()
+    log_change(
+        s,
+        now_us,
+        actor=who,
+        action="update_credential",
+        credential=credential_text(cred.format, cred.facility, cred.number),
+        holder=_holder_of(s, cred),
+        serial=cred.serial,
+        detail=changes,
     )
     return cred.id

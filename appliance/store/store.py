@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from appliance.core.model import CardEntry, GroupPolicy, Mode, Status
-from appliance.store import cards, csvio, events, groups, holders, queries, users
+from appliance.store import card_history, cards, csvio, events, groups, holders, queries, users
 from appliance.store import validate as v
 from appliance.store.accountability_api import AccountabilityApi
 from appliance.store.db import DB_NAME, DEFAULT_BUSY_TIMEOUT_MS, Database, prepare_data_dir
@@ -28,6 +28,7 @@ from appliance.store.rows import (
     UNSET,
     CredentialRow,
     EventRecord,
+    EventRow,
     ScheduleWindow,
     Snapshot,
     Unset,
@@ -207,8 +208,10 @@ class Store(StoreReads, DirectoryApi, TokensApi, AccountabilityApi, FleetStateAp
         valid_until: datetime | float | None = None,
         pin: str | None = None,
         source: str = "local",
+        holder_agency: str | Unset = UNSET,
+        holder_on_record: bool = False,
     ) -> int:
-        """Issue a credential (the holder is created by name if missing); returns its id."""
+        """Issue a credential; returns its id. Holder: see cards.add_credential."""
         with self._db.write("adding a credential") as s:
             return cards.add_credential(
                 s,
@@ -224,6 +227,48 @@ class Store(StoreReads, DirectoryApi, TokensApi, AccountabilityApi, FleetStateAp
                 valid_until=valid_until,
                 pin=pin,
                 source=source,
+                holder_agency=holder_agency,
+                holder_on_record=holder_on_record,
+            )
+
+    def update_credential(
+        self,
+        *,
+        serial: str | None = None,
+        credential: CardSelector | None = None,
+        holder: str | Unset = UNSET,
+        holder_agency: str | Unset = UNSET,
+        group: str | Unset = UNSET,
+        valid_from: datetime | float | Unset | None = UNSET,
+        valid_until: datetime | float | Unset | None = UNSET,
+        pin: str | Unset | None = UNSET,
+        actor: str,
+    ) -> CredentialRow:
+        """Edit a credential's holder, group, validity or PIN (UNSET leaves one, None clears it)."""
+        with self._db.write("editing a credential") as s:
+            cred_id = cards.update_credential(
+                s,
+                self._db.now_us(),
+                serial=serial,
+                credential=credential,
+                holder=holder,
+                holder_agency=holder_agency,
+                group=group,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                pin=pin,
+                actor=actor,
+            )
+            return queries.credential_row(s, cred_id)
+
+    def credential_history(
+        self, credential: CardSelector, *, limit: int = 50, before_id: int | None = None
+    ) -> list[EventRow]:
+        """Events naming this (format, facility, number), newest first, older than before_id."""
+        fmt, facility, number = credential
+        with self._db.read("reading a credential's history") as s:
+            return card_history.credential_history(
+                s, fmt, facility, number, limit=limit, before_id=before_id
             )
 
     def set_status(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from appliance.core.model import Status, card_key
 from appliance.core.pins import verify_pin
-from appliance.store import UNSET, Store, StoreError
+from appliance.store import UNSET, DistrictOwned, Store, StoreError
+from tests.fakes.district import add_district_card
 
 from .conftest import T0, StepClock
 from .test_schema import _tables
@@ -257,3 +259,137 @@ def test_add_and_update_holder(store: Store) -> None:
     store.add_holder("Bo", actor="a")
     with pytest.raises(StoreError, match="holder 'Bo' already exists"):
         store.update_holder("Ann Lee", new_name="Bo", actor="b")
+
+
+def test_issue_to_a_new_holder_with_an_agency(store: Store) -> None:
+    store.add_credential(
+        "H10301", 1, 2, "Dep. Kim", holder_agency="Natrona County Sheriff", actor="a"
+    )
+    [holder] = store.list_holders()
+    assert (holder.name, holder.agency) == ("Dep. Kim", "Natrona County Sheriff")
+    actions = [e.detail["action"] for e in store.query_events(limit=2) if e.detail]
+    assert actions == ["add_credential", "add_holder"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"holder": "Ann", "holder_agency": "CPD"}, "'Ann' is already on record: choose them"),
+        ({"holder": "New", "holder_agency": "  "}, "agency must not be empty"),
+        ({"holder": "Nobody", "holder_on_record": True}, "no holder named 'Nobody'"),
+    ],
+)
+def test_issue_holder_rules_change_nothing(
+    store: Store, kwargs: dict[str, Any], message: str
+) -> None:
+    store.add_holder("Ann", agency="KWHS", actor="a")
+    rev, holders = store.current_rev(), store.list_holders()
+    with pytest.raises(StoreError, match=message):
+        store.add_credential("H10301", 1, 2, actor="a", **kwargs)
+    assert (store.current_rev(), store.list_holders(), store.count_credentials()) == (
+        rev,
+        holders,
+        0,
+    )
+
+
+def test_update_credential_each_field_and_one_event(store: Store, clock: StepClock) -> None:
+    store.add_holder("Ann", agency="KWHS", actor="a")
+    store.add_holder("Bo", agency="CPD", actor="a")
+    store.add_credential("H10301", 1, 2, "Ann", serial="E-1", actor="a")
+    clock.advance(5)
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+    row = store.update_credential(
+        serial="E-1",
+        holder="Bo",
+        group="responders",
+        valid_from=start,
+        valid_until=start + timedelta(days=30),
+        pin="4321",
+        actor="web:admin",
+    )
+    assert (row.holder, row.agency, row.group, row.has_pin) == ("Bo", "CPD", "responders", True)
+    assert row.valid_from == start and row.valid_until == start + timedelta(days=30)
+    [(_, entry)] = store.load_cards()[0]
+    assert entry.pin_hash is not None and verify_pin("4321", entry.pin_hash)
+    event = store.query_events(limit=1)[0]
+    assert (event.actor, event.credential, event.holder, event.serial) == (
+        "web:admin",
+        "H10301:1:2",
+        "Bo",
+        "E-1",
+    )
+    start_us = int(start.timestamp() * 1_000_000)
+    assert event.detail == {
+        "action": "update_credential",
+        "holder": {"from": "Ann", "to": "Bo"},
+        "group": {"from": "staff", "to": "responders"},
+        "valid_from_us": {"from": None, "to": start_us},
+        "valid_until_us": {"from": None, "to": start_us + 30 * 86_400_000_000},
+        "pin": "set",
+    }
+    cleared = store.update_credential(
+        credential=("H10301", 1, 2), valid_from=None, pin=None, actor="b"
+    )
+    assert cleared.valid_from is None and not cleared.has_pin and cleared.valid_until is not None
+    detail = store.query_events(limit=1)[0].detail
+    assert detail is not None and detail["pin"] == "cleared" and "valid_until_us" not in detail
+
+
+def test_update_to_a_new_holder_and_a_no_op_records_nothing(store: Store) -> None:
+    store.add_credential("H10301", 1, 2, "Ann", serial="E-1", actor="a")
+    row = store.update_credential(serial="E-1", holder="Cy", holder_agency="Fire Dept", actor="a")
+    assert (row.holder, row.agency) == ("Cy", "Fire Dept")
+    rev, count = store.current_rev(), len(store.query_events(limit=100))
+    store.update_credential(serial="E-1", holder="Cy", group="staff", pin=None, actor="a")
+    assert (store.current_rev(), len(store.query_events(limit=100))) == (rev, count)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"holder": "Nobody"}, "no holder named 'Nobody'"),
+        ({"holder": "Ann", "holder_agency": "X"}, "already on record"),
+        ({"holder_agency": "X"}, "an agency is given only with a new holder"),
+        ({"group": "admins"}, "unknown group 'admins'"),
+        ({"pin": "12"}, "4 to 12 digits"),
+        ({"valid_until": datetime(2020, 1, 1, tzinfo=UTC)}, "later than valid_from"),
+        ({"valid_from": datetime(2030, 1, 1)}, "has no time zone"),
+        ({"holder": ""}, "holder name must not be empty"),
+    ],
+)
+def test_bad_update_changes_nothing(store: Store, kwargs: dict[str, Any], message: str) -> None:
+    store.add_credential(
+        "H10301", 1, 2, "Ann", serial="E-1", valid_from=datetime(2025, 1, 1, tzinfo=UTC), actor="a"
+    )
+    before = (store.current_rev(), store.list_credentials(), store.list_holders())
+    with pytest.raises(StoreError, match=message):
+        store.update_credential(serial="E-1", actor="a", **kwargs)
+    assert (store.current_rev(), store.list_credentials(), store.list_holders()) == before
+
+
+def test_history_of_a_credential_newest_first_paged(store: Store) -> None:
+    store.add_credential("H10301", 1, 2, "Ann", serial="E-1", actor="a")
+    store.add_credential("H10301", 1, 3, "Bo", actor="a")
+    store.set_status(serial="E-1", status="lost", reason="gone", actor="a")
+    store.update_credential(serial="E-1", group="responders", actor="a")
+    history = store.credential_history(("h10301", 1, 2))
+    assert [e.detail["action"] for e in history if e.detail] == [
+        "update_credential",
+        "set_status",
+        "add_credential",
+    ]
+    older = store.credential_history(("H10301", 1, 2), limit=1, before_id=history[0].id)
+    assert [e.id for e in older] == [history[1].id]
+    assert store.credential_history(("H10301", 1, 9)) == []
+    with pytest.raises(StoreError, match="limit must be 1 to 1000"):
+        store.credential_history(("H10301", 1, 2), limit=0)
+
+
+def test_a_district_credential_is_not_edited_here(store: Store) -> None:
+    add_district_card(store, 7001, "Ofc. Diaz", serial="PD-1")
+    store.add_holder("Ann", agency="KWHS", actor="a")
+    rev = store.current_rev()
+    with pytest.raises(DistrictOwned, match="change it at the district console"):
+        store.update_credential(serial="PD-1", holder="Ann", actor="a")
+    assert store.current_rev() == rev

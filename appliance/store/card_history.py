@@ -1,0 +1,47 @@
+"""A credential's own history: every event that names its card, newest first, a page at a time."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from appliance.store import validate as v
+from appliance.store.errors import StoreError
+from appliance.store.models import Event
+from appliance.store.rows import EventRow, credential_text, us_to_datetime
+
+MAX_PAGE = 1000
+
+
+def credential_history(
+    s: Session, fmt: str, facility: int | None, number: int, *, limit: int, before_id: int | None
+) -> list[EventRow]:
+    """Events naming this card (reads at the door, status changes, edits), newest first."""
+    card = v.card(fmt, facility, number)
+    text = credential_text(card.format, card.facility, card.number)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise StoreError(f"limit must be 1 to {MAX_PAGE}, not {v.show(limit)}")
+    if before_id is not None and (isinstance(before_id, bool) or not isinstance(before_id, int)):
+        raise StoreError(f"before_id must be an event id, not {v.show(before_id)}")
+    # The events table has no index on credential: this walks ids backwards, stopping at a page.
+    stmt = select(Event).where(Event.credential == text)
+    if before_id is not None:
+        stmt = stmt.where(Event.id < before_id)
+    return [
+        EventRow(
+            id=e.id,
+            ts=us_to_datetime(e.ts_us),
+            kind=e.kind,
+            reason=e.reason,
+            credential=e.credential,
+            holder=e.holder,
+            serial=e.serial,
+            door=e.door,
+            actor=e.actor,
+            detail=MappingProxyType(e.detail) if isinstance(e.detail, dict) else None,
+            source_key=e.source_key,
+        )
+        for e in s.scalars(stmt.order_by(Event.id.desc()).limit(limit))
+    ]
