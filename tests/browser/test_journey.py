@@ -33,7 +33,9 @@ def test_first_run_then_a_fob_from_issue_to_lost_and_a_lockdown(box: Box, page: 
     page.goto(box.url + "/fobs/issue")
     page.fill("#f-facility", "100")
     page.fill("#f-number", "4242")
-    page.fill("#f-holder", "Officer <b>Test</b>")
+    page.locator("#new-holder summary").click()  # a new holder, with their agency
+    page.fill("#f-new_holder", "Officer <b>Test</b>")
+    page.fill("#f-new_agency", "Casper Police Department")
     page.fill("#f-serial", "T-1")
     page.select_option("#f-group", "responders")
     shot(page, "03-issue-fob")

@@ -17,7 +17,12 @@ FROM_DOOR = "/fobs/issue?from=last_unknown"
 
 
 def value(page: str, name: str) -> str:
-    """The value an input of the issue form starts with."""
+    """The value an input (or the option a select) of the issue form starts with."""
+    select = re.search(rf'<select id="f-{name}" name="{name}".*?</select>', page, re.S)
+    if select:
+        chosen = re.search(r'<option value="([^"]*)"[^>]* selected', select.group(0))
+        assert chosen, f"no {name} option selected"
+        return chosen.group(1)
     found = re.search(rf'<input id="f-{name}" name="{name}"[^>]* value="([^"]*)"', page)
     assert found, f"no {name} input"
     return found.group(1)
@@ -49,7 +54,8 @@ def test_a_card_presented_at_a_real_door_fills_the_form_and_can_be_issued(
                     "format": "H10301",
                     "facility": "55",
                     "number": "999",
-                    "holder": "Deputy Ruiz",
+                    "new_holder": "Deputy Ruiz",
+                    "new_agency": "Natrona County Sheriff",
                     "group": "responders",
                 },
             )
@@ -77,6 +83,7 @@ def test_a_format_without_a_facility_leaves_it_empty(
     page = admin.get(FROM_DOOR).get_data(as_text=True)
     assert value(page, "format") == "H10302" and value(page, "facility") == ""
     assert value(page, "number") == "123456789" and 'class="flash ok"' in page
+    assert '<option value="H10302" data-facility=""' in page  # the page hides its facility
     assert controller.commands() == ["status"]  # reading it changes nothing at the door
 
 
@@ -124,3 +131,16 @@ def test_only_an_admin_may_take_the_card(
     auth.login(role)
     assert client.get(FROM_DOOR).status_code == 403
     assert controller.commands() == []
+
+
+def test_a_raw_card_from_the_door_is_offered_as_its_format(
+    admin: FlaskClient, controller: FakeController, store: Store
+) -> None:
+    controller.status["last_unknown_card"] = "RAW40:123456"
+    page = admin.get(FROM_DOOR).get_data(as_text=True)
+    assert value(page, "format") == "RAW40" and value(page, "number") == "123456"
+    store.add_holder("Ann Lee", agency="Kelly Walsh High School", actor="t")
+    data = {"format": "RAW40", "number": "123456", "holder": "Ann Lee", "group": "staff"}
+    assert admin.post("/fobs/issue", data=data).status_code == 302
+    row = store.get_credential(credential=("RAW40", None, 123456))
+    assert row is not None and row.holder == "Ann Lee"
