@@ -204,7 +204,7 @@ def read_group(form: Form, groups: list[GroupRow], agency: str | None) -> GroupR
     if not raw:
         hint = ""
         if is_responder_agency(agency) and RESPONDERS in by_name:
-            hint = f": {agency} is a responder agency, so {RESPONDERS} is suggested"
+            hint = f" ({agency} is a responder agency, so {RESPONDERS} is suggested)"
         form.error("group", f"Group is required: choose one{hint}")
         return None
     if raw not in by_name:

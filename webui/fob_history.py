@@ -44,7 +44,7 @@ def sentence(event: EventRow) -> str:
     """
     detail = event.detail or {}
     action = detail.get("action") if event.kind == "admin" else None
-    why = f" ({event.reason})" if event.reason else ""
+    why = f" ({event.reason})" if event.reason and event.reason != event.kind else ""
     if event.kind in ("granted", "denied"):
         return f"{event.kind} at the door{why}"
     if action == "add_credential":

@@ -255,7 +255,10 @@ def test_only_the_readers_formats_are_offered(
         ({"format": "H10302", "facility": "5"}, "H10302 has no facility code"),
         ({"number": "65536"}, "Card number must be from 0 to 65535 for H10301"),
         ({"facility": "x"}, "Facility code must be a whole number"),
-        ({"group": ""}, "Group is required: choose one: Natrona County Sheriff is a responder"),
+        (
+            {"group": ""},
+            "Group is required: choose one (Natrona County Sheriff is a responder agency",
+        ),
         ({"new_holder": "", "holder": "Nobody"}, "no holder named &#39;Nobody&#39; is on record"),
         ({"holder": "Ms. Shah"}, "give either a holder on record or a new holder, not both"),
         ({"new_agency": ""}, "Agency is required for a new holder"),
