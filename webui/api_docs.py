@@ -77,7 +77,13 @@ SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
         "required": ["error"],
-        "properties": {"error": {"type": "string", "description": "What was wrong."}},
+        "properties": {
+            "error": {"type": "string", "description": "What was wrong."},
+            "reason": {
+                "type": "string",
+                "description": "Only before first-run setup: 'first-run setup not done'.",
+            },
+        },
     },
     "Credential": {
         "type": "object",
@@ -165,13 +171,16 @@ def _list(key: str, item: str) -> dict[str, Any]:
 
 
 _ERRORS = {
-    "400": "Bad input (the message names the field); nothing was changed.",
+    "400": "Bad input (the message names the field), or a body that is not one JSON object in "
+    "UTF-8 with 'Content-Type: application/json'; nothing was changed.",
     "401": "No token, or a token that is not valid (revoked, replaced, or its account disabled).",
     "403": "The token's role may not do this.",
     "404": "No such thing.",
     "409": "Conflicts with what is on record, or the credential is from the district list "
     "(changed at the district console only); nothing was changed.",
-    "503": "The database or the controller could not be reached; nothing was changed.",
+    "413": "The body is larger than 1 MB; nothing was changed.",
+    "503": "The database or the controller could not be reached, or first-run setup is not done "
+    "yet (then 'reason' says so); nothing was changed.",
 }
 
 
@@ -207,6 +216,7 @@ def _operation(
         "responses": responses,
     }
     if body:
+        responses["413"] = _json(_ref("Error"), _ERRORS["413"])
         op["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": _object(body)}},
