@@ -11,9 +11,9 @@ from typing import Any
 
 from appliance import __version__
 from webui.api_fields import Field
+from webui.api_schemas import SCHEMAS, STATUSES
 
 PREFIX = "/api/v1"
-STATUSES = ("issued", "returned", "lost", "stolen", "revoked")
 EVENT_ORDER = ("newest", "oldest")
 ANY = ("admin", "operator", "auditor")
 DOOR = ("admin", "operator")
@@ -71,77 +71,7 @@ LOCKDOWN_BODY = (
 )
 UNLOCK_BODY = (Field("reason", "string", "Why (kept in the audit log).", required=True),)
 
-_TIME = {"type": ["string", "null"], "format": "date-time"}
 _TEXT = {"type": ["string", "null"]}
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {"type": "string", "description": "What was wrong."},
-            "reason": {
-                "type": "string",
-                "description": "Only before first-run setup: 'first-run setup not done'.",
-            },
-        },
-    },
-    "Credential": {
-        "type": "object",
-        "properties": {
-            "credential": {"type": "string", "examples": ["H10301:12:3456"]},
-            "format": {"type": "string"},
-            "facility": {"type": ["integer", "null"]},
-            "number": {"type": "integer"},
-            "serial": _TEXT,
-            "holder": {"type": "string"},
-            "agency": _TEXT,
-            "group": {"type": "string"},
-            "status": {"type": "string", "enum": list(STATUSES)},
-            "status_reason": _TEXT,
-            "status_changed_at": _TIME,
-            "status_changed_by": {"type": "string"},
-            "issued_at": _TIME,
-            "issued_by": {"type": "string"},
-            "returned_at": _TIME,
-            "valid_from": _TIME,
-            "valid_until": _TIME,
-            "has_pin": {"type": "boolean"},
-            "source": {
-                "type": "string",
-                "enum": ["local", "district"],
-                "description": "district: from the district list, changed at the district "
-                "console only (a change here is refused with 409).",
-            },
-        },
-    },
-    "Holder": {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "agency": _TEXT,
-            "badge": _TEXT,
-            "contact": _TEXT,
-            "notes": _TEXT,
-            "created_at": _TIME,
-            "credentials": {"type": "integer", "description": "How many credentials they hold."},
-        },
-    },
-    "Event": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "time": {"type": "string", "format": "date-time"},
-            "kind": {"type": "string"},
-            "reason": _TEXT,
-            "credential": _TEXT,
-            "holder": _TEXT,
-            "serial": _TEXT,
-            "door": _TEXT,
-            "actor": _TEXT,
-            "detail": {"type": ["object", "null"]},
-        },
-    },
-}
 
 
 def _ref(name: str) -> dict[str, Any]:

@@ -105,8 +105,12 @@ def answer_errors_as_json(blueprint: Blueprint) -> None:
     @blueprint.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         code = exc.code or 500
-        if code >= 500 and exc.description == type(exc).description:
+        stock = exc.description == type(exc).description  # werkzeug's words, not ours
+        if code >= 500 and stock:
             message = "the box failed to answer this request; its log has the details"
+        elif code == 413 and stock:
+            limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+            message = f"the body is larger than {limit // 1024:,} KB: nothing was changed"
         else:
             message = exc.description or exc.name
         headers = dict(exc.get_headers()) if code == 405 else {}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,7 +61,7 @@ MALFORMED = [
     ("text-plain", b"{}", "text/plain", 400, "Content-Type: application/json"),
     ("form", b"state=on&reason=x", "application/x-www-form-urlencoded", 400, "Content-Type"),
     ("no-type", b"{}", None, 400, "Content-Type: application/json"),
-    ("too-big", b'{"reason": "' + b"x" * (2 * 1024 * 1024) + b'"}', JSON, 413, ""),
+    ("too-big", b'{"reason": "' + b"x" * (2 * 1024 * 1024) + b'"}', JSON, 413, "larger than"),
 ]
 
 
@@ -201,3 +204,37 @@ def test_before_setup_pages_still_go_to_setup(fresh_app: Flask) -> None:
     for path in ("/", "/fobs", "/api/docs"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].endswith("/setup")
+
+
+def test_a_chunked_body_over_the_limit_is_a_json_413_from_a_real_server(
+    config: Config, store: Store
+) -> None:
+    import waitress
+
+    app = with_api(make_app(config, store, StepClock(), TESTING=False))
+    add_user(app, "admin", "admin", first=True)
+    token = give_token(app, "admin")
+    server = waitress.create_server(app, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    before = state(store)
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"reason": "'
+        for _ in range(200):  # 1.6 MB without a Content-Length: only the stream can tell
+            yield b"x" * 8192
+        yield b'"}'
+
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=30)
+        headers = {**bearer(token), "Content-Type": JSON}
+        conn.request(
+            "POST", PREFIX + "/unlock", body=chunks(), headers=headers, encode_chunked=True
+        )
+        response = conn.getresponse()
+        body = json.loads(response.read())
+        conn.close()
+    finally:
+        server.close()
+    assert response.status == 413 and response.getheader("Content-Type") == JSON
+    assert "larger than 1,024 KB" in body["error"] and state(store) == before
