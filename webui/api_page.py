@@ -11,12 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, render_template, url_for
+from flask.blueprints import BlueprintSetupState
 
 from webui import api_docs
 from webui.api_fields import MAX_INT
 
 bp = Blueprint("api_page", __name__, url_prefix="/api/docs")
 _REF = "#/components/schemas/"
+
+
+@bp.record_once
+def _footer_link(setup: BlueprintSetupState) -> None:
+    # base.html links this page only where it exists (not on the unprovisioned box's status page).
+    setup.app.jinja_env.globals["api_page"] = True
 
 
 @dataclass(frozen=True)
