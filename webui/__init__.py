@@ -62,6 +62,8 @@ def create_app(
     from webui import (
         accountability,
         api,
+        api_json,
+        api_page,
         api_token,
         auth,
         dashboard,
@@ -89,7 +91,7 @@ def create_app(
         accountability,
         fleet,
     )
-    for module in (*blueprints, door_settings, reader, users, api, api_token):
+    for module in (*blueprints, door_settings, reader, users, api, api_token, api_json, api_page):
         app.register_blueprint(module.bp)
     mock = config.gpio.backend == "mock"
     app.jinja_env.globals["nav_for"] = lambda role: _nav_for(role, mock=mock)

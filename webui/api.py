@@ -12,9 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NoReturn, ParamSpec
 
-from flask import Blueprint, current_app, g, request
-from flask.blueprints import BlueprintSetupState
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from flask import Blueprint, g, request
 
 from appliance.controller.control import ControlError
 from appliance.store import (
@@ -28,6 +26,15 @@ from appliance.store import (
 from webui import api_docs as docs
 from webui import fleet
 from webui.api_fields import ApiInputError, Field, check_body, check_query
+from webui.api_json import (
+    METHODS,
+    ApiError,
+    answer_errors_as_json,
+    bad,
+    exempt_from_csrf,
+    json_body,
+    unknown_path,
+)
 from webui.api_token import token_store, user_for
 from webui.state import state
 
@@ -35,45 +42,14 @@ LOG = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix=docs.PREFIX)
 P = ParamSpec("P")
 Reply = tuple[dict[str, Any], int]
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 MAX_KINDS = 20
-
-
-class ApiError(Exception):
-    """An answer other than success: its HTTP status and a message for people."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@bp.record_once
-def _exempt_from_csrf(setup: BlueprintSetupState) -> None:
-    csrf = setup.app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(bp)
+exempt_from_csrf(bp)
+answer_errors_as_json(bp)  # 400, 401, 403, 404, 405, 413, 500, 503: all {"error": ...}
 
 
 @bp.before_request
 def _forget_session_user() -> None:
     g.user = None  # a session cookie must never act here (see the module's docstring)
-
-
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError) -> Any:
-    headers = {"WWW-Authenticate": 'Bearer realm="doorward"'} if exc.code == 401 else {}
-    return {"error": exc.message}, exc.code, headers
-
-
-@bp.errorhandler(StoreError)
-def _store_error(exc: StoreError) -> Reply:
-    return {"error": str(exc)}, 503
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Reply:
-    return {"error": exc.description or exc.name}, exc.code or 500
 
 
 def require_token(*roles: str) -> Callable[[Callable[P, Reply]], Callable[P, Reply]]:
@@ -115,8 +91,7 @@ def _actor() -> str:
     return f"api:{user.username}"
 
 
-def _bad(message: str) -> NoReturn:
-    raise ApiError(400, message)
+_bad = bad
 
 
 def _query(fields: Sequence[Field]) -> dict[str, Any]:
@@ -130,11 +105,7 @@ def _query(fields: Sequence[Field]) -> dict[str, Any]:
 
 
 def _body(fields: Sequence[Field]) -> dict[str, Any]:
-    if not request.is_json:
-        _bad("send a JSON object with 'Content-Type: application/json'")
-    data = request.get_json(silent=True)
-    if data is None:
-        _bad("the body is not valid JSON")
+    data = json_body()  # every malformed body (deep, not UTF-8, too big) is a JSON 400/413
     try:
         return check_body(data, fields)
     except ApiInputError as exc:
@@ -404,17 +375,4 @@ def unlock() -> Reply:
 @bp.route("/<path:rest>", methods=METHODS)
 def unknown(rest: str) -> NoReturn:
     """Anything else under /api/v1: a JSON 404, or 405 naming the methods the path takes."""
-    adapter = current_app.url_map.bind_to_environ(request.environ)
-    allowed = []
-    for method in METHODS:
-        try:
-            endpoint, _ = adapter.match(method=method)
-        except HTTPException:
-            continue
-        if endpoint != "api.unknown":
-            allowed.append(method)
-    if allowed:
-        raise MethodNotAllowed(
-            allowed, f"{request.method} is not allowed here; use {', '.join(allowed)}"
-        )
-    raise NotFound(f"no API endpoint {request.path!r}: see {docs.PREFIX}/openapi.json")
+    unknown_path()

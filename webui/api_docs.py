@@ -11,9 +11,9 @@ from typing import Any
 
 from appliance import __version__
 from webui.api_fields import Field
+from webui.api_schemas import SCHEMAS, STATUSES
 
 PREFIX = "/api/v1"
-STATUSES = ("issued", "returned", "lost", "stolen", "revoked")
 EVENT_ORDER = ("newest", "oldest")
 ANY = ("admin", "operator", "auditor")
 DOOR = ("admin", "operator")
@@ -71,71 +71,7 @@ LOCKDOWN_BODY = (
 )
 UNLOCK_BODY = (Field("reason", "string", "Why (kept in the audit log).", required=True),)
 
-_TIME = {"type": ["string", "null"], "format": "date-time"}
 _TEXT = {"type": ["string", "null"]}
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {"error": {"type": "string", "description": "What was wrong."}},
-    },
-    "Credential": {
-        "type": "object",
-        "properties": {
-            "credential": {"type": "string", "examples": ["H10301:12:3456"]},
-            "format": {"type": "string"},
-            "facility": {"type": ["integer", "null"]},
-            "number": {"type": "integer"},
-            "serial": _TEXT,
-            "holder": {"type": "string"},
-            "agency": _TEXT,
-            "group": {"type": "string"},
-            "status": {"type": "string", "enum": list(STATUSES)},
-            "status_reason": _TEXT,
-            "status_changed_at": _TIME,
-            "status_changed_by": {"type": "string"},
-            "issued_at": _TIME,
-            "issued_by": {"type": "string"},
-            "returned_at": _TIME,
-            "valid_from": _TIME,
-            "valid_until": _TIME,
-            "has_pin": {"type": "boolean"},
-            "source": {
-                "type": "string",
-                "enum": ["local", "district"],
-                "description": "district: from the district list, changed at the district "
-                "console only (a change here is refused with 409).",
-            },
-        },
-    },
-    "Holder": {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "agency": _TEXT,
-            "badge": _TEXT,
-            "contact": _TEXT,
-            "notes": _TEXT,
-            "created_at": _TIME,
-            "credentials": {"type": "integer", "description": "How many credentials they hold."},
-        },
-    },
-    "Event": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "time": {"type": "string", "format": "date-time"},
-            "kind": {"type": "string"},
-            "reason": _TEXT,
-            "credential": _TEXT,
-            "holder": _TEXT,
-            "serial": _TEXT,
-            "door": _TEXT,
-            "actor": _TEXT,
-            "detail": {"type": ["object", "null"]},
-        },
-    },
-}
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -165,13 +101,16 @@ def _list(key: str, item: str) -> dict[str, Any]:
 
 
 _ERRORS = {
-    "400": "Bad input (the message names the field); nothing was changed.",
+    "400": "Bad input (the message names the field), or a body that is not one JSON object in "
+    "UTF-8 with 'Content-Type: application/json'; nothing was changed.",
     "401": "No token, or a token that is not valid (revoked, replaced, or its account disabled).",
     "403": "The token's role may not do this.",
     "404": "No such thing.",
     "409": "Conflicts with what is on record, or the credential is from the district list "
     "(changed at the district console only); nothing was changed.",
-    "503": "The database or the controller could not be reached; nothing was changed.",
+    "413": "The body is larger than 1 MB; nothing was changed.",
+    "503": "The database or the controller could not be reached, or first-run setup is not done "
+    "yet (then 'reason' says so); nothing was changed.",
 }
 
 
@@ -207,6 +146,7 @@ def _operation(
         "responses": responses,
     }
     if body:
+        responses["413"] = _json(_ref("Error"), _ERRORS["413"])
         op["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": _object(body)}},

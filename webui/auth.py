@@ -22,7 +22,7 @@ from flask import (
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from appliance.store import AdminUserRow, EventRecord, StoreError
-from webui import boxfiles
+from webui import api_json, boxfiles
 from webui.forms import Form
 from webui.security import PASSWORD_MAX, PASSWORD_MIN, safe_next, verify_password
 from webui.state import state
@@ -87,6 +87,8 @@ def load_user() -> WerkzeugResponse | None:
             g.user = user
     if request.endpoint in ("auth.setup", "static") or state().admin_exists():
         return None
+    if api_json.is_api_path(request.path):
+        return api_json.not_set_up()  # a program gets JSON it can read, not the setup page
     return redirect(url_for("auth.setup"))
 
 

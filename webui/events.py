@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from appliance.store import EventRow, Store, StoreError
 from appliance.store.accountability_api import AccountabilityApi
+from appliance.store.csvcell import safe_cell as safe_cell  # every export's one formula guard
 from webui import localtime
 from webui.auth import ANY_ROLE, require_role
 from webui.forms import MAX_INT, Form
@@ -28,8 +29,6 @@ PAGE_SIZE = 100
 EXPORT_BATCH = 1000
 MAX_KINDS = 50
 _KIND_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = (
     "id",
     "time",
@@ -154,12 +153,6 @@ def index() -> Page:
         args.error("kind", str(exc))
         return render_template("events/index.html", rows=[], older=False, newer=False, **page), 400
     return render_template("events/index.html", rows=rows, older=older, newer=newer, **page)
-
-
-def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet shows as text: a leading formula character gets a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def csv_row(event: EventRow, zone: tzinfo | None) -> list[str]:

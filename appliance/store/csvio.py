@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from appliance.core.model import Status
 from appliance.store import district
 from appliance.store import validate as v
+from appliance.store.csvcell import SafeWriter
 from appliance.store.csvparse import Row, parse, read_text
 from appliance.store.errors import ImportRejected
 from appliance.store.events import bump_rev, door_name
@@ -209,7 +209,10 @@ def _iso(us: int | None) -> str:
 
 
 def export_csv(s: Session, out: TextIO, *, statuses: Iterable[Status | str] | None = None) -> int:
-    """Write every credential (or those in ``statuses``) as CSV that import_csv accepts."""
+    """Write every credential (or those in ``statuses``) as CSV that import_csv accepts.
+
+    Cells a spreadsheet would run as formulas are quoted (csvcell.safe_cell); the import undoes it.
+    """
     stmt = (
         select(
             Credential.format,
@@ -231,7 +234,7 @@ def export_csv(s: Session, out: TextIO, *, statuses: Iterable[Status | str] | No
     )
     if statuses is not None:
         stmt = stmt.where(Credential.status.in_([v.status(x).value for x in statuses]))
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(EXPORT_COLUMNS)
     count = 0
     for (
@@ -249,8 +252,7 @@ def export_csv(s: Session, out: TextIO, *, statuses: Iterable[Status | str] | No
         issued,
     ) in s.connection().execute(stmt):
         fields = (fmt, fac, num, holder, serial, group, agency, status, reason)
-        writer.writerow(
-            ["" if f is None else f for f in fields] + [_iso(vf), _iso(vu), _iso(issued)]
-        )
+        # Every cell through the one neutraliser: import_csv undoes it exactly (see csvcell).
+        writer.writerow((*fields, _iso(vf), _iso(vu), _iso(issued)))
         count += 1
     return count

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from appliance.core.model import Status
 from appliance.store import validate as v
 from appliance.store.cards import serial_text
+from appliance.store.csvcell import restore_cell
 from appliance.store.errors import ImportRejected, StoreError
 from appliance.store.groups import STAFF
 from appliance.store.holders import holder_name
@@ -189,7 +190,10 @@ def parse(text: str, groups: dict[str, int]) -> tuple[list[Row], list[tuple[int,
             errors.append((line, f"row has {len(fields)} fields but the header has {width}"))
             continue
         n = len(fields)
-        values = {c: (fields[i].strip() if 0 <= i < n else "") for c, i in columns.items()}
+        # A leading quote is the exports' formula guard (csvcell): one is removed, exactly.
+        values = {
+            c: (restore_cell(fields[i].strip()) if 0 <= i < n else "") for c, i in columns.items()
+        }
         row, problems = _parse_row(line, values, groups)
         errors.extend((line, p) for p in problems)
         if row is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 from appliance.config import load_config
@@ -128,3 +130,25 @@ def test_export_then_import_into_a_fresh_box(box: Path, cli: Cli, tmp_path: Path
     again = cli.on(fresh, "card", "import", str(tmp_path / "out.csv"))
     assert again.code == 2 and again.err.count("already") >= 4
     assert census(fresh) == before
+
+
+def test_export_quotes_formula_cells_and_a_fresh_box_gets_the_originals(
+    box: Path, cli: Cli, tmp_path: Path
+) -> None:
+    holder = '=HYPERLINK("http://x","y")'
+    for n, serial in enumerate(("+1", "-2", "@SUM(1)", "'genuine")):
+        added = cli.on(box, "card", "add", "--format", "H10301", "--facility", "1",
+                       "--number", str(n), "--holder", holder, "--serial", serial)  # fmt: skip
+        assert added.code == 0, added.err
+    out = tmp_path / "out.csv"
+    assert cli.on(box, "card", "export", "--output", str(out)).code == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
+    assert {r["holder"] for r in rows} == {"'" + holder}
+    assert [r["serial"] for r in rows] == ["'+1", "'-2", "'@SUM(1)", "''genuine"]
+    fresh_dir = tmp_path / "fresh"
+    fresh_dir.mkdir()
+    fresh = init_box(fresh_dir, cli)
+    result = cli.on(fresh, "card", "import", str(out))
+    assert result.code == 0, result.err
+    assert cards(fresh) == cards(box)
+    assert cards(fresh)["H10301:1:0"][:2] == ("+1", holder)

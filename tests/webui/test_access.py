@@ -70,7 +70,7 @@ ROUTES = [
     ("POST", "/users/nobody/disable", ADMIN, "/users/<username>/<any(disable, enable):change>"),
     ("POST", "/users/nobody/enable", ADMIN, "/users/<username>/<any(disable, enable):change>"),
 ]
-PUBLIC = {"/login", "/logout", "/setup", "/static/<path:filename>"}
+PUBLIC = {"/login", "/logout", "/setup", "/static/<path:filename>", "/api/docs"}
 # The JSON API signs in with tokens, not sessions: tests/webui/test_api.py covers it by role.
 API = {
     "/api/v1/openapi.json",
@@ -83,6 +83,8 @@ API = {
     "/api/v1/lockdown",
     "/api/v1/unlock",
     "/api/v1/<path:rest>",
+    "/api/",  # sends people to /api/docs; anything else under /api/ is a JSON 404 or 405
+    "/api/<path:rest>",
 }
 
 

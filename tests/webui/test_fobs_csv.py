@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import shutil
+from pathlib import Path
 
 from flask import Flask
 
@@ -62,3 +65,29 @@ def test_export_downloads_a_file_that_imports_again(app: Flask, store: Store) ->
     assert "attachment; filename=doorward-fobs-" in response.headers["Content-Disposition"]
     text = response.get_data(as_text=True)
     assert "S-10" in text and text.splitlines()[0].startswith("format")
+
+
+def test_export_quotes_formula_cells_and_they_import_back_as_they_were(
+    app: Flask, store: Store, initialised_db: Path, tmp_path: Path
+) -> None:
+    copy_path = tmp_path / "fresh.db"
+    shutil.copyfile(initialised_db, copy_path)
+    holder = '=HYPERLINK("http://x","y")'
+    for n, serial in enumerate(("+1", "-2", "@SUM(1)")):
+        store.add_credential("H10301", 1, n, holder, serial=serial, actor="a")
+    client = app.test_client()
+    AuthActions(client).login("admin")
+    text = client.get("/fobs/export.csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [(r["holder"], r["serial"]) for r in rows] == [
+        ("'" + holder, "'+1"),
+        ("'" + holder, "'-2"),
+        ("'" + holder, "'@SUM(1)"),
+    ]
+    with Store(copy_path) as copy:  # a fresh box: the file gives back the originals exactly
+        assert copy.import_csv(text, actor="restore") == 3
+        assert summary(copy) == summary(store)
+
+
+def summary(store: Store) -> list[tuple[str, str, str | None]]:
+    return sorted((r.credential, r.holder, r.serial) for r in store.list_credentials())
