@@ -6,7 +6,8 @@ The CLI, the admin page, the CSV export and the district console all print event
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from difflib import get_close_matches
 from typing import Any, Protocol
 
 
@@ -405,3 +406,17 @@ def kind_label(kind: str) -> str:
 
 
 ACTIONS = frozenset(_BY_ACTION)
+
+
+def unknown_kinds(asked: Iterable[str], present: Iterable[str] = ()) -> str | None:
+    """Why a kinds filter is wrong (naming the valid kinds), or None when every kind is known."""
+    valid = sorted(set(KINDS) | set(present))
+    bad = [k for k in dict.fromkeys(asked) if k not in valid]
+    if not bad:
+        return None
+    hints = []
+    for kind in bad:
+        close = get_close_matches(kind, valid, n=1, cutoff=0.6)
+        hints.append(f"{kind!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    noun = "kind" if len(bad) == 1 else "kinds"
+    return f"unknown event {noun} {', '.join(hints)}: the kinds are {', '.join(valid)}"
