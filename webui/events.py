@@ -102,7 +102,8 @@ def read_filters(args: Form, present: list[str] | None = None) -> Filters:
             args.error("kind", f"{kind[:40]!r} is not an event kind")
         elif kind not in kinds:
             kinds.append(kind)
-    problem = unknown_kinds(kinds, api().event_kinds() if present is None else present)
+    on_record = api().event_kinds() if present is None else present
+    problem = unknown_kinds(kinds, on_record, then="tick the kinds wanted under Show instead")
     if problem:
         args.error("kind", problem)
     holder = args.text("holder", "Holder", required=False, max_len=200)
@@ -117,11 +118,11 @@ def describe(event: EventRow) -> str:
     return sentence(event)
 
 
-def kind_groups(present: list[str], chosen: list[str] | None) -> list[tuple[str, list[str]]]:
+def kind_groups(present: list[str]) -> list[tuple[str, list[str]]]:
     """The kinds filter's checkbox groups; kinds on record that this version lacks go last."""
     groups = [(label, list(kinds)) for label, kinds in KIND_GROUPS]
     known = {k for _, kinds in groups for k in kinds}
-    other = sorted((set(present) | set(chosen or ())) - known)
+    other = sorted(set(present) - known)
     return [*groups, ("Other", other)] if other else groups
 
 
@@ -159,7 +160,7 @@ def index() -> Page:
     after = args.integer("after", "Newer-than event id", required=False, high=MAX_INT)
     if before is not None and after is not None:
         args.error("after", "give either 'before' or 'after', not both")
-    groups = kind_groups(present, filters.kinds)
+    groups = kind_groups(present)
     page: dict[str, Any] = {"args": args, "kind_groups": groups, "filters": filters}
     page.update(show=localtime.show, describe=describe, zone=localtime.zone_label())
     page.update(label=kind_label, present=set(present))

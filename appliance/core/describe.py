@@ -48,7 +48,7 @@ KINDS: dict[str, str] = {
     "fault": "Faults",
     "fault_cleared": "Faults cleared",
     "reader_fault": "Reader wiring faults",
-    "admin": "Admin changes and sign-ins",
+    "admin": "Changes and sign-ins",
     "fleet": "District list applied",
     "fleet_rejected": "District messages refused",
     "controller": "Controller started or stopped",
@@ -306,7 +306,7 @@ def _token(verb: str) -> Callable[[EventLike, Mapping[str, Any]], str]:
 
 def _login(e: EventLike, d: Mapping[str, Any]) -> str:
     client = f" from {d['client']}" if d.get("client") else ""
-    return f"{by(e.actor)} signed in{client}"
+    return f"Sign-in by {by(e.actor)}{client}"
 
 
 def _login_failed(e: EventLike, d: Mapping[str, Any]) -> str:
@@ -408,8 +408,13 @@ def kind_label(kind: str) -> str:
 ACTIONS = frozenset(_BY_ACTION)
 
 
-def unknown_kinds(asked: Iterable[str], present: Iterable[str] = ()) -> str | None:
-    """Why a kinds filter is wrong (naming the valid kinds), or None when every kind is known."""
+def unknown_kinds(
+    asked: Iterable[str], present: Iterable[str] = (), *, then: str | None = None
+) -> str | None:
+    """Why a kinds filter is wrong, or None when every kind is known.
+
+    The message ends by listing the valid kinds, or with ``then`` (a page says where to choose).
+    """
     valid = sorted(set(KINDS) | set(present))
     bad = [k for k in dict.fromkeys(asked) if k not in valid]
     if not bad:
@@ -419,4 +424,5 @@ def unknown_kinds(asked: Iterable[str], present: Iterable[str] = ()) -> str | No
         close = get_close_matches(kind, valid, n=1, cutoff=0.6)
         hints.append(f"{kind!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     noun = "kind" if len(bad) == 1 else "kinds"
-    return f"unknown event {noun} {', '.join(hints)}: the kinds are {', '.join(valid)}"
+    rest = then or f"the kinds are {', '.join(valid)}"
+    return f"unknown event {noun} {', '.join(hints)}: {rest}"

@@ -156,7 +156,7 @@ def test_every_admin_action_in_the_code_has_its_own_sentence() -> None:
         ),
         (
             Ev("admin", "signed in", actor="web:alice", detail={"action": "login", "client": LOOP}),
-            "alice signed in from 127.0.0.1",
+            "Sign-in by alice from 127.0.0.1",
         ),
         (
             Ev("alarm_cleared", "held_open cleared: door closed"),
