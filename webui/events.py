@@ -15,7 +15,8 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from appliance.core.describe import KIND_GROUPS, kind_label, mode_after, sentence, unknown_kinds
+from appliance.core.describe import mode_after, sentence
+from appliance.core.event_kinds import KIND_GROUPS, kind_label, unknown_kinds
 from appliance.store import EventRow, Store, StoreError
 from appliance.store.accountability_api import AccountabilityApi
 from webui import localtime

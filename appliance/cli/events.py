@@ -10,7 +10,8 @@ from typing import Any
 
 from appliance.cli import UsageError
 from appliance.cli.common import bounded_int, load, open_store
-from appliance.core.describe import sentence, unknown_kinds
+from appliance.core.describe import sentence
+from appliance.core.event_kinds import unknown_kinds
 from appliance.store import EventRow
 
 MAX_EVENTS = 10_000  # the store's most per query

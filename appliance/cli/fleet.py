@@ -17,7 +17,8 @@ from typing import Any
 from appliance.cli import Handler, UsageError, cards
 from appliance.cli.cards import cmd_card_status
 from appliance.cli.common import bounded_int, load
-from appliance.core.describe import sentence, unknown_kinds
+from appliance.core.describe import sentence
+from appliance.core.event_kinds import unknown_kinds
 from appliance.core.model import Status
 from appliance.fleet.console import (
     District,

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from appliance.core.describe import ACTIONS, KIND_GROUPS, KINDS, by, mode_after, sentence
+from appliance.core.describe import ACTIONS, by, mode_after, sentence
+from appliance.core.event_kinds import KIND_GROUPS, KINDS, kind_label, unknown_kinds
 
 LOCKDOWN, LOOP = "lockdown", "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[2]
@@ -211,3 +212,14 @@ def test_actors_for_people() -> None:
     assert by("web:alice") == "alice"
     assert by("demo") == "demo"
     assert by(None) == "someone unknown"
+
+
+def test_kind_filter_words() -> None:
+    assert kind_label("granted") == "Entries granted" and kind_label("door_ajar") == "Door ajar"
+    assert unknown_kinds(["granted", "mode"]) is None
+    assert unknown_kinds(["door_ajar"], present=["door_ajar"]) is None
+    problem = unknown_kinds(["grant", "x"], then="tick the boxes")
+    assert problem == "unknown event kinds 'grant' (did you mean 'granted'?), 'x': tick the boxes"
+    listed = unknown_kinds(["x"])
+    assert listed is not None and listed.endswith(", unlock, unlocked")
+    assert "fleet_rejected" in listed
