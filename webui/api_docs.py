@@ -52,7 +52,7 @@ HOLDER_BODY = (
 EVENTS_QUERY = (
     Field("kinds", "string", "Comma-separated event kinds, e.g. granted,denied.", max_len=400),
     Field("serial", "string", "Only events for this fob serial.", max_len=64),
-    Field("holder", "string", "Only events for this holder (exact name)."),
+    Field("holder", "string", "Only events whose holder contains this text (any case)."),
     Field("since", "datetime", "From this time (inclusive), ISO 8601 with an offset."),
     Field("until", "datetime", "Before this time (exclusive), ISO 8601 with an offset."),
     Field("after_id", "integer", "Only events with a larger id (for polling)."),

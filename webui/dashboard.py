@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 
 from appliance.controller.control import ControlError
+from appliance.core.describe import sentence
 from appliance.store import EventRow, StoreError
 from webui import fleet
 from webui.auth import ANY_ROLE, require_role
@@ -60,6 +61,7 @@ def event_json(event: EventRow) -> dict[str, Any]:
         "holder": event.holder or "",
         "serial": event.serial or "",
         "actor": event.actor or "",
+        "text": sentence(event),
     }
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from appliance.core.describe import mode_after, sentence
+from appliance.core.event_kinds import KIND_GROUPS, kind_label, unknown_kinds
 from appliance.store import EventRow, Store, StoreError
 from appliance.store.accountability_api import AccountabilityApi
 from appliance.store.csvcell import safe_cell as safe_cell  # every export's one formula guard
@@ -41,6 +43,8 @@ CSV_HEADER = (
     "door",
     "actor",
     "detail",
+    "text",  # the event as a sentence
+    "mode",  # the door's mode after a mode change; empty for other events
 )
 Page = str | tuple[str, int] | WerkzeugResponse
 
@@ -83,8 +87,12 @@ class Filters:
         return args
 
 
-def read_filters(args: Form) -> Filters:
-    """The filter fields of the events form; problems are recorded on ``args``."""
+def read_filters(args: Form, present: list[str] | None = None) -> Filters:
+    """The filter fields of the events form; problems are recorded on ``args``.
+
+    A kind neither known to this version nor on record (``present``) is an error that lists the
+    kinds: a misspelt one would otherwise show an empty page as if nothing had happened.
+    """
     raw_kinds = request.args.getlist("kind")
     kinds: list[str] = []
     if len(raw_kinds) > MAX_KINDS:
@@ -94,18 +102,28 @@ def read_filters(args: Form) -> Filters:
             args.error("kind", f"{kind[:40]!r} is not an event kind")
         elif kind not in kinds:
             kinds.append(kind)
+    on_record = api().event_kinds() if present is None else present
+    problem = unknown_kinds(kinds, on_record, then="tick the kinds wanted under Show instead")
+    if problem:
+        args.error("kind", problem)
     holder = args.text("holder", "Holder", required=False, max_len=200)
     serial = args.text("serial", "Fob serial", required=False, max_len=64)
     since, until = localtime.day_range(args)
     return Filters(kinds or None, holder, serial, since, until)
 
 
+@bp.app_template_filter("sentence")
 def describe(event: EventRow) -> str:
-    """What an event says: its reason, or for an admin change the action it records."""
-    action = (event.detail or {}).get("action")
-    if event.kind == "admin" and action:
-        return f"{action}: {event.reason}" if event.reason else str(action)
-    return event.reason or ""
+    """What an event says, as a sentence (also the dashboard's filter ``sentence``)."""
+    return sentence(event)
+
+
+def kind_groups(present: list[str]) -> list[tuple[str, list[str]]]:
+    """The kinds filter's checkbox groups; kinds on record that this version lacks go last."""
+    groups = [(label, list(kinds)) for label, kinds in KIND_GROUPS]
+    known = {k for _, kinds in groups for k in kinds}
+    other = sorted(set(present) - known)
+    return [*groups, ("Other", other)] if other else groups
 
 
 def _page(
@@ -137,14 +155,15 @@ def index() -> Page:
     """The events page: newest first, 100 a page, 'older' and 'newer' by event id."""
     args = Form(request.args)
     present = api().event_kinds()
-    filters = read_filters(args)
+    filters = read_filters(args, present)
     before = args.integer("before", "Older-than event id", required=False, high=MAX_INT)
     after = args.integer("after", "Newer-than event id", required=False, high=MAX_INT)
     if before is not None and after is not None:
         args.error("after", "give either 'before' or 'after', not both")
-    kinds = sorted(set(present) | set(filters.kinds or ()))
-    page: dict[str, Any] = {"args": args, "kinds": kinds, "filters": filters}
+    groups = kind_groups(present)
+    page: dict[str, Any] = {"args": args, "kind_groups": groups, "filters": filters}
     page.update(show=localtime.show, describe=describe, zone=localtime.zone_label())
+    page.update(label=kind_label, present=set(present))
     if not args.ok:
         return render_template("events/index.html", rows=[], older=False, newer=False, **page), 400
     try:
@@ -171,6 +190,8 @@ def csv_row(event: EventRow, zone: tzinfo | None) -> list[str]:
         event.door,
         event.actor,
         json.dumps(detail, sort_keys=True) if detail else None,
+        sentence(event),
+        mode_after(event),
     ]
     return [safe_cell(c) for c in cells]
 

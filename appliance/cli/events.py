@@ -8,7 +8,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from appliance.cli import UsageError
 from appliance.cli.common import bounded_int, load, open_store
+from appliance.core.describe import sentence
+from appliance.core.event_kinds import unknown_kinds
 from appliance.store import EventRow
 
 MAX_EVENTS = 10_000  # the store's most per query
@@ -25,7 +28,9 @@ def register(sub: Any) -> None:
         default=20,
         help=f"how many recent events, 0 to {MAX_EVENTS} (default 20; 0 with --follow: only new)",
     )
-    p.add_argument("--kind", action="append", dest="kinds", help="only this kind (repeat)")
+    p.add_argument(
+        "--kind", action="append", dest="kinds", help="only this kind, e.g. granted (repeat)"
+    )
     p.add_argument("--serial", help="only this fob's events")
     p.set_defaults(handler=cmd_events)
 
@@ -43,20 +48,14 @@ def event_json(event: EventRow) -> dict[str, Any]:
         "door": event.door,
         "actor": event.actor,
         "detail": dict(event.detail) if event.detail else None,
+        "text": sentence(event),
     }
 
 
 def event_line(event: EventRow) -> str:
-    """An event as one line for people."""
+    """An event as one line for people: local time, then what happened as a sentence."""
     when = event.ts.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    who = " ".join(
-        x for x in (event.credential, event.holder, event.serial and f"[{event.serial}]") if x
-    )
-    by = f" by {event.actor}" if event.actor else ""
-    # An admin change keeps what it did in its detail; without it the line would not say.
-    action = (event.detail or {}).get("action")
-    what = event.reason or (str(action) if action else "")
-    return f"{when}  {event.kind:<13} {what:<28} {who}{by}".rstrip()
+    return f"{when}  {sentence(event)}"
 
 
 def _print(events: Sequence[EventRow], as_json: bool) -> None:
@@ -67,6 +66,11 @@ def _print(events: Sequence[EventRow], as_json: bool) -> None:
 def cmd_events(args: argparse.Namespace) -> int:
     config = load(args)
     with open_store(config) as store:
+        if args.kinds:
+            # A misspelt kind would match nothing and exit 0: say so, listing the kinds.
+            problem = unknown_kinds(args.kinds, store.event_kinds())
+            if problem:
+                raise UsageError(problem)
         recent = (
             store.query_events(limit=args.limit, kinds=args.kinds, serial=args.serial)
             if args.limit

@@ -17,6 +17,8 @@ from typing import Any
 from appliance.cli import Handler, UsageError, cards
 from appliance.cli.cards import cmd_card_status
 from appliance.cli.common import bounded_int, load
+from appliance.core.describe import sentence
+from appliance.core.event_kinds import unknown_kinds
 from appliance.core.model import Status
 from appliance.fleet.console import (
     District,
@@ -212,6 +214,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_events(args: argparse.Namespace) -> int:
     from appliance.fleet.collector import collect_for, serving
 
+    problem = unknown_kinds(args.kinds or ())
+    if problem:
+        raise UsageError(problem)
     district = _district(args)
     with district.store() as store:
         if args.collect > 0:
@@ -245,13 +250,13 @@ def cmd_events(args: argparse.Namespace) -> int:
                         "door": e.door,
                         "actor": e.actor,
                         "detail": dict(e.detail) if e.detail else None,
+                        "text": sentence(e),
                     }
                 )
             )
             continue
         when = e.ts.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        who = " ".join(x for x in (e.credential, e.holder, e.serial and f"[{e.serial}]") if x)
-        print(f"{when}  {e.box_id:<14} {e.kind:<13} {e.reason or '':<28} {who}".rstrip())
+        print(f"{when}  {e.box_id:<14} {sentence(e)}")
     return 0
 
 

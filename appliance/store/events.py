@@ -169,7 +169,9 @@ def query_events(
     if serial is not None:
         where.append(Event.serial == v.required_text(serial, "serial", max_len=64))
     if holder is not None:
-        where.append(Event.holder == v.required_text(holder, "holder", max_len=200))
+        # Part of the name, any case ("ortiz" finds "Officer Ortiz"); % and _ are literal.
+        part = v.required_text(holder, "holder", max_len=200)
+        where.append(Event.holder.icontains(part, autoescape=True))
     if since is not None:
         where.append(Event.ts_us >= v.instant(since, "since"))
     if until is not None:

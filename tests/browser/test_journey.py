@@ -100,8 +100,8 @@ def test_first_run_then_a_fob_from_issue_to_lost_and_a_lockdown(box: Box, page: 
     rows = page.locator("main table tbody tr")
     texts = [rows.nth(i).inner_text() for i in range(rows.count())]
     assert texts and all("T-1" in t for t in texts)
-    assert any("denied" in t and "lost" in t for t in texts)
-    assert any("granted" in t for t in texts)
+    assert any("Denied: fob T-1" in t and "is reported lost" in t for t in texts)
+    assert any("Granted: " in t for t in texts)
     shot(page, "10-events-filtered")
 
     for path, name in (

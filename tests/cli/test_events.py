@@ -79,14 +79,52 @@ def test_json_has_the_contract_fields(logged: Path, cli: Cli, denver: None) -> N
 
 def test_table_output_names_the_holder(logged: Path, cli: Cli) -> None:
     out = cli.on(logged, "events").out
-    line = next(line for line in out.splitlines() if "denied" in line)
-    assert "lost" in line and "H10301:100:1003" in line and "Officer Becker" in line
+    line = next(line for line in out.splitlines() if "Denied:" in line)
+    assert line.endswith("  Denied: fob CPD-3 (Officer Becker) is reported lost"), line
+    granted = next(line for line in out.splitlines() if "Granted:" in line)
+    assert "Granted: Officer Ortiz (CPD-1)" in granted
 
 
 def test_table_says_what_an_admin_change_did(box: Path, cli: Cli) -> None:
     assert cli.on(box, "holder", "add", "Officer Lee").code == 0
     newest = cli.on(box, "events", "--limit", "1").out
-    assert "add_holder" in newest and "Officer Lee" in newest and "by cli:" in newest
+    assert "Holder Officer Lee added by " in newest and "on the command line" in newest
+    assert "add_holder" not in newest  # the internal name is for --json only
+
+
+def test_mode_changes_say_which_way_they_went(box: Path, cli: Cli) -> None:
+    assert cli.on(box, "lockdown", "on", "--reason", "drill").code == 0
+    assert cli.on(box, "lockdown", "off", "--reason", "drill over").code == 0
+    lines = cli.on(box, "events", "--limit", "2").out.splitlines()
+    assert "  Lockdown started by " in lines[0] and lines[0].endswith("command line: drill")
+    assert "  Lockdown lifted by " in lines[1] and lines[1].endswith("command line: drill over")
+    [lifted] = json_lines(cli.on(box, "events", "--json", "--limit", "1").out)
+    assert lifted["kind"] == "mode" and lifted["detail"]["mode"] == "normal"
+    assert lifted["text"].startswith("Lockdown lifted by ")  # --json keeps its keys, adds text
+
+
+@pytest.mark.parametrize("kind", ["grant", "GRANTED", "granted;drop"])
+def test_an_unknown_kind_is_a_usage_error_listing_the_kinds(box: Path, cli: Cli, kind: str) -> None:
+    result = cli.on(box, "events", "--kind", kind)
+    assert_clean_error(result, repr(kind), "granted, ", "denied", code=2)
+
+
+def test_a_misspelt_kind_gets_a_hint(box: Path, cli: Cli) -> None:
+    result = cli.on(box, "events", "--kind", "denied", "--kind", "grant")
+    assert_clean_error(result, "unknown event kind 'grant' (did you mean 'granted'?)", code=2)
+    assert "'denied'" not in result.err
+
+
+def test_a_kind_on_record_is_valid_even_if_this_version_does_not_know_it(
+    box: Path, cli: Cli
+) -> None:
+    from appliance.config import load_config
+    from appliance.store import EventRecord, Store
+
+    with Store(load_config(box).db_path) as store:
+        store.append_events([EventRecord(ts=time.time(), kind="door_ajar", reason="sensor")])
+    result = cli.on(box, "events", "--kind", "door_ajar")
+    assert result.code == 0 and result.out.rstrip().endswith("  Door ajar: sensor"), result
 
 
 def test_limit_gives_the_newest_oldest_first(logged: Path, cli: Cli) -> None:
@@ -151,3 +189,8 @@ def test_follow_prints_new_events_as_they_happen(box: Path, cli: Cli) -> None:
         proc.wait(10)
     assert proc.stderr is not None
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_fleet_events_refuse_an_unknown_kind_too(tmp_path: Path, cli: Cli) -> None:
+    result = cli("fleet", "--district", str(tmp_path), "events", "--kind", "grant")
+    assert_clean_error(result, "'grant' (did you mean 'granted'?)", "fleet_rejected", code=2)

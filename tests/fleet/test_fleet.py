@@ -208,7 +208,7 @@ def test_fleet_serve_as_a_process_collects_and_the_console_shows_it(
 
             def shown() -> str | None:
                 out = cli(*args, "--kind", "granted").out
-                return out if "granted" in out else None
+                return out if "Granted: " in out else None
 
             assert "kw-front" in wait_for(shown, what="the grant at the district")
             status = cli("fleet", "--district", str(district.path), "status")

@@ -64,6 +64,24 @@ def test_duplicate_key_inside_one_batch(store: Store) -> None:
     assert row.kind == "granted"
 
 
+def test_holder_filter_matches_part_of_the_name_in_any_case(store: Store) -> None:
+    store.append_events(
+        [
+            EventRecord(ts=T, kind="granted", holder="Officer Ortiz"),
+            EventRecord(ts=T + 1, kind="granted", holder="Ms. Shah"),
+            EventRecord(ts=T + 2, kind="granted", holder="100% Ortiz_Jr"),
+        ]
+    )
+    assert [r.holder for r in store.query_events(holder="ortiz", newest_first=False)] == [
+        "Officer Ortiz",
+        "100% Ortiz_Jr",
+    ]
+    assert [r.holder for r in store.query_events(holder="SHAH")] == ["Ms. Shah"]
+    # LIKE's wildcards are literal: "%" finds only the name with a percent sign in it.
+    assert [r.holder for r in store.query_events(holder="%")] == ["100% Ortiz_Jr"]
+    assert store.query_events(holder="z_j") != [] and store.query_events(holder="s_h") == []
+
+
 def test_filters(store: Store) -> None:
     store.append_events(_swipes(10))
     assert [r.serial for r in store.query_events(serial="S3")] == ["S3"]

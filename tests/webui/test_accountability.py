@@ -103,6 +103,15 @@ def test_responder_entries_listed_with_review_state(admin: FlaskClient, store: S
     assert "2026-01-05 08:01:00 MST" in page  # local time, with the zone
 
 
+def test_an_entry_says_the_mode_in_words(admin: FlaskClient, store: Store) -> None:
+    detail = {"card_id": 1, "responder": True, "mode": "held_unlocked"}
+    store.append_events([EventRecord(ts=START, kind="granted", holder="Dep. Ruiz", detail=detail)])
+    eid = store.query_events(limit=1)[0].id
+    assert "(during held unlocked)" in admin.get("/accountability").get_data(as_text=True)
+    review = admin.get(f"/accountability/{eid}/review").get_data(as_text=True)
+    assert "<dd>held unlocked</dd>" in review and "held_unlocked" not in review
+
+
 def test_admin_reviews_an_entry(admin: FlaskClient, store: Store, wall: Clock) -> None:
     eid = entry(store, START + 60)
     wall.now = START + DAY

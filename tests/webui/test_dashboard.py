@@ -88,6 +88,21 @@ def test_holder_names_with_markup_are_shown_as_text(
     assert [e["holder"] for e in polled.get_json()["events"] if e["kind"] == "granted"] == [evil]
 
 
+def test_events_read_as_sentences_on_the_page_and_in_the_poll(
+    client: FlaskClient, auth: AuthActions, store: Store
+) -> None:
+    store.set_mode("lockdown", reason="drill", actor="web:alice")
+    add_events(store, 1)
+    auth.login("auditor")
+    page = client.get("/").get_data(as_text=True)
+    assert "<td>Lockdown started by alice: drill</td>" in page
+    assert "<td>Granted: Officer Ortiz (H:0)</td>" in page and "<td>mode</td>" not in page
+    polled = client.get("/dashboard/live.json?after=0").get_json()["events"]
+    texts = [e["text"] for e in polled]
+    assert "Lockdown started by alice: drill" in texts and "Granted: Officer Ortiz (H:0)" in texts
+    assert {"kind", "reason", "holder", "actor"} <= set(polled[0])  # the old keys stay
+
+
 def test_dashboard_against_a_real_controller(tmp_path: Path) -> None:
     with running_box(tmp_path) as (c, events, config):
         store = Store(config.db_path)

@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from appliance.config import Config, load_config
-from appliance.store import EventRecord, Store
+from appliance.store import EventRecord, EventRow, Store
 from tests.fakes.box import write_config
 from tests.webui.conftest import AuthActions
 from webui import events
@@ -25,6 +25,7 @@ ZONE = "America/Denver"
 LATE_EVENING = datetime(2026, 3, 10, 5, 30, tzinfo=UTC).timestamp()
 
 
+CSV_COLUMNS = {name: i for i, name in enumerate(events.CSV_HEADER)}
 AccStore = Store  # the mixin is part of Store now
 
 
@@ -69,16 +70,55 @@ def test_filters_by_kind_holder_serial(admin: FlaskClient, store: Store) -> None
         EventRecord(ts=LATE_EVENING, kind="door_open"),
     )
     page = admin.get("/events?kind=denied").get_data(as_text=True)
-    assert "Ms. Shah" in page and "Officer Ortiz" not in page and "door_open</td>" not in page
+    assert "Ms. Shah" in page and "Officer Ortiz" not in page and "Door opened</td>" not in page
     both = admin.get("/events?kind=denied&kind=door_open").get_data(as_text=True)
-    assert "Ms. Shah" in both and "door_open</td>" in both and "Officer Ortiz" not in both
+    assert "Ms. Shah" in both and "Door opened</td>" in both and "Officer Ortiz" not in both
     by_holder = admin.get("/events?holder=Officer+Ortiz").get_data(as_text=True)
     assert "CPD-1" in by_holder and "KW-2" not in by_holder
     by_serial = admin.get("/events?serial=KW-2").get_data(as_text=True)
     assert "Ms. Shah" in by_serial and "Officer Ortiz" not in by_serial
-    # The multi-select offers the kinds on record.
-    for kind in ("granted", "denied", "door_open", "admin"):
-        assert f'<option value="{kind}"' in page
+    # The kinds are checkboxes with human labels, in groups; the chosen ones stay ticked.
+    for kind in ("granted", "denied", "door_open", "admin", "mode"):
+        assert f'name="kind" value="{kind}"' in page
+    assert 'value="denied" checked' in page and 'value="granted" checked' not in page
+    for label in ("Refused", "Lockdown and mode", "Alarms and faults"):
+        assert f"<legend>{label}</legend>" in page
+    assert 'value="granted"> Entries granted</label>' in page
+    assert 'value="admin"> Admin changes</label>' in page
+
+
+def test_holder_filter_takes_part_of_the_name_in_any_case(admin: FlaskClient, store: Store) -> None:
+    add(
+        store,
+        EventRecord(ts=LATE_EVENING, kind="granted", holder="Officer Ortiz", serial="CPD-1"),
+        EventRecord(ts=LATE_EVENING, kind="denied", holder="Ms. Shah", serial="KW-2"),
+    )
+    page = admin.get("/events?holder=ortiz").get_data(as_text=True)
+    assert "CPD-1" in page and "KW-2" not in page
+    assert "part of the name" in page
+
+
+@pytest.mark.parametrize("query", ["kind=grant", "kind=denied&kind=grant"])
+def test_an_unknown_kind_is_a_clear_message_not_an_empty_list(
+    admin: FlaskClient, store: Store, query: str
+) -> None:
+    add(store, EventRecord(ts=LATE_EVENING, kind="denied", holder="Ms. Shah"))
+    response = admin.get(f"/events?{query}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "unknown event kind &#39;grant&#39; (did you mean &#39;granted&#39;?)" in page
+    assert "No events match" not in page and "Ms. Shah" not in page
+    export = admin.get(f"/events/export.csv?{query}")
+    assert export.status_code == 400 and "did you mean" in export.get_data(as_text=True)
+
+
+def test_a_kind_on_record_that_this_version_lacks_is_offered(
+    admin: FlaskClient, store: Store
+) -> None:
+    add(store, EventRecord(ts=LATE_EVENING, kind="door_ajar", reason="sensor"))
+    page = admin.get("/events?kind=door_ajar").get_data(as_text=True)
+    assert "<legend>Other</legend>" in page and 'value="door_ajar" checked' in page
+    assert "Door ajar: sensor" in page
 
 
 def test_local_time_and_date_range_use_the_box_zone(admin: FlaskClient, store: Store) -> None:
@@ -97,7 +137,23 @@ def test_admin_events_show_their_action(admin: FlaskClient, store: Store) -> Non
     store.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", actor="web:boss")
     store.set_status(serial="KW-1", status="lost", reason="left on the bus", actor="web:boss")
     page = admin.get("/events?kind=admin&serial=KW-1").get_data(as_text=True)
-    assert "set_status: left on the bus" in page and "web:boss" in page
+    assert "Fob KW-1 (Ms. Shah) reported lost by boss: left on the bus" in page
+    assert "Fob KW-1 issued to Ms. Shah (staff) by boss" in page
+    assert "set_status" not in page and "add_credential" not in page
+
+
+def test_mode_changes_read_which_way_they_went(admin: FlaskClient, store: Store) -> None:
+    store.set_mode("lockdown", reason="drill", actor="web:alice")
+    store.set_mode("normal", reason="drill over", actor="web:alice")
+    page = admin.get("/events?kind=mode").get_data(as_text=True)
+    assert "Lockdown started by alice: drill" in page
+    assert "Lockdown lifted by alice: drill over" in page
+    table = list(csv.reader(io.StringIO(admin.get("/events/export.csv?kind=mode").get_data(True))))
+    text, mode = CSV_COLUMNS["text"], CSV_COLUMNS["mode"]
+    assert [(r[text], r[mode]) for r in table[1:]] == [
+        ("Lockdown lifted by alice: drill over", "normal"),
+        ("Lockdown started by alice: drill", "lockdown"),
+    ]
 
 
 def test_paging_by_id_newest_first(admin: FlaskClient, store: Store) -> None:
@@ -165,6 +221,10 @@ def test_csv_export_streams_the_filter(admin: FlaskClient, store: Store) -> None
     assert [r[6] for r in table[1:]] == ["'+1", '\'=HYPERLINK("http://x")']
     assert table[1][4] == "'-2" and table[1][9] == "'@me"
     assert table[2][1] == "2026-03-09T23:30:00-06:00"  # local, with its offset
+    # The sentence is a cell like any other (one that starts with "=" gets its quote).
+    assert table[1][CSV_COLUMNS["text"]] == "Denied: a card (+1): -2"
+    assert table[2][CSV_COLUMNS["text"]] == 'Denied: fob A (=HYPERLINK("http://x"))'
+    assert table[2][CSV_COLUMNS["mode"]] == ""
     # Many batches: every rex event, newest first, nothing left out.
     rex = list(csv.reader(io.StringIO(admin.get("/events/export.csv?kind=rex").get_data(True))))
     ids = [int(r[0]) for r in rex[1:]]
@@ -190,6 +250,12 @@ def test_signed_out_is_sent_to_sign_in(app: Flask) -> None:
     for path in ("/events", "/events/export.csv"):
         response = client.get(path)
         assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+
+
+def test_a_sentence_that_starts_like_a_formula_is_neutralised() -> None:
+    when = datetime.fromtimestamp(LATE_EVENING, UTC)
+    row = EventRow(1, when, "door_open", "=2+2", *[None] * 7)
+    assert events.csv_row(row, UTC)[CSV_COLUMNS["text"]] == "'=2+2"
 
 
 def test_safe_cell() -> None:

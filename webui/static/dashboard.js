@@ -7,7 +7,7 @@
   const url = table.dataset.pollUrl;
   let lastId = Number(table.dataset.lastId) || 0;
   const body = table.tBodies[0];
-  const columns = ["time", "kind", "reason", "credential", "holder", "serial", "actor"];
+  const columns = ["time", "text", "credential"];  // text: the event as a sentence
   const keep = 200;
 
   function setField(name, text) {
