@@ -38,10 +38,7 @@ def _edit(detail: Mapping[str, Any]) -> str:
 
 
 def sentence(event: EventRow) -> str:
-    """What an event of this fob says, in words.
-
-    The shared event-to-sentence module, once it exists, plugs in here (and in webui.events).
-    """
+    """What an event of this fob says, in words: short for the fob's own page, else the sentence."""
     detail = event.detail or {}
     action = detail.get("action") if event.kind == "admin" else None
     why = f" ({event.reason})" if event.reason and event.reason != event.kind else ""
@@ -57,7 +54,7 @@ def sentence(event: EventRow) -> str:
         return _edit(detail)
     if action in ("set_pin", "clear_pin"):
         return "PIN set" if action == "set_pin" else "PIN cleared"
-    return f"{event.kind}: {describe(event)}" if describe(event) else event.kind
+    return describe(event)
 
 
 def page(

@@ -236,6 +236,20 @@ def _add_credential(e: EventLike, d: Mapping[str, Any]) -> str:
     return f"{name} issued{to}{group} by {by(e.actor)}"
 
 
+def _update_credential(e: EventLike, d: Mapping[str, Any]) -> str:
+    parts = []
+    for key in ("holder", "group"):
+        change = d.get(key)
+        if isinstance(change, Mapping):
+            parts.append(f"{key} {change.get('from') or 'none'} → {change.get('to') or 'none'}")
+    for key, label in (("valid_from_us", "valid from"), ("valid_until_us", "valid until")):
+        if isinstance(d.get(key), Mapping):
+            parts.append(f"{label} changed")
+    if d.get("pin") in ("set", "cleared"):
+        parts.append(f"PIN {d['pin']}")
+    return f"{_card_change(e, d)} edited by {by(e.actor)}: {'; '.join(parts) or 'no change'}"
+
+
 def _set_status(e: EventLike, d: Mapping[str, Any]) -> str:
     status = str(d.get("status", ""))
     done = _STATUS_DONE.get(status, f"set to {status or 'an unknown status'}")
@@ -301,6 +315,7 @@ def _fleet_credential(e: EventLike, d: Mapping[str, Any]) -> str:
 _BY_ACTION: dict[str, Callable[[EventLike, Mapping[str, Any]], str]] = {
     "add_credential": _add_credential,
     "set_status": _set_status,
+    "update_credential": _update_credential,
     "set_pin": lambda e, d: f"PIN set for {fob(e.serial, e.credential, e.holder)} by {by(e.actor)}",
     "clear_pin": lambda e, d: (
         f"PIN removed from {fob(e.serial, e.credential, e.holder)} by {by(e.actor)}"

@@ -147,6 +147,24 @@ def test_every_admin_action_in_the_code_has_its_own_sentence() -> None:
             Ev(
                 "admin",
                 None,
+                "H10301:100:43",
+                "Ofc. Jane Smith",
+                "CPD-0043",
+                "web:bob",
+                {
+                    "action": "update_credential",
+                    "group": {"from": "staff", "to": "responders"},
+                    "valid_until_us": {"from": None, "to": 1},
+                    "pin": "set",
+                },
+            ),
+            "Fob CPD-0043 (Ofc. Jane Smith) edited by bob: group staff → responders; "
+            "valid until changed; PIN set",
+        ),
+        (
+            Ev(
+                "admin",
+                None,
                 "H10301:1:2",
                 "Ann Lee",
                 None,
