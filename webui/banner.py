@@ -91,14 +91,20 @@ def _held(stored: StoredMode | None, live: str | None, can: bool) -> Alert:
     return Alert("held", title, text)
 
 
+def _sentence(text: object) -> str:
+    """A control error as a sentence: ``No controller is running for … .``."""
+    words = str(text or "no reason given").rstrip(".")
+    return f"{words[:1].upper()}{words[1:]}."
+
+
 def _alarms(door: dict[str, Any]) -> list[Alert]:
     out: list[Alert] = []
     if not door.get("running"):
         if door.get("stopped"):
-            text = f"No fob opens this door until it runs again ({door.get('error')})."
+            text = f"No fob opens this door until it runs again. {_sentence(door.get('error'))}"
             out.append(Alert("alarm", "DOOR CONTROLLER NOT RUNNING", text))
         else:
-            text = f"The mode shown is the stored one ({door.get('error')})."
+            text = f"The mode shown is the stored one. {_sentence(door.get('error'))}"
             out.append(Alert("alarm", "DOOR CONTROLLER NOT ANSWERING", text))
         return out
     alarms = door.get("alarms")
