@@ -11,7 +11,7 @@ from flask import url_for
 from appliance.store import StoreError
 from webui import localtime
 from webui.auth import current_user
-from webui.doorstate import ALARM_LABELS, StoredMode, door_now, stored_mode
+from webui.doorstate import ALARM_LABELS, StoredMode, door_now, shown_mode, stored_mode
 from webui.state import state
 
 MAY_CHANGE_MODE = ("admin", "operator")  # the roles of the door page (webui/door.py)
@@ -149,10 +149,10 @@ def alerts(*, ask: bool = True) -> list[Alert]:
     with contextlib.suppress(StoreError):
         door = door_now() if ask else None
     live = str(door.get("mode")) if door and door.get("running") else None
-    modes = {stored.mode if stored else None, live}
-    if "lockdown" in modes:
+    shown = shown_mode(stored.mode if stored else None, live)
+    if shown == "lockdown":
         out.insert(0, _lockdown(stored, live, can))
-    elif "held_unlocked" in modes:
+    elif shown == "held_unlocked":
         out.insert(0, _held(stored, live, can))
     if door is not None:
         out.extend(_alarms(door))

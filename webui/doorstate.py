@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app, g
 
 from appliance.controller.control import ControlError
+from appliance.store import StoreError
 from webui.state import state
 
 STATUS_TIMEOUT = 0.5  # seconds a page waits for the controller's status (it answers in ms)
@@ -57,11 +58,44 @@ def door_now() -> dict[str, Any]:
     found: dict[str, Any] | None = g.get("doorward_door_now")
     if found is None:
         found = _ask()
-        found["mode_label"] = mode_label(found.get("mode"))
-        found["mode_note"] = MODE_NOTES.get(str(found.get("mode")), "")
+        found.update(_shown(found))
         found["alarm_text"] = alarm_text(found.get("alarms"))
         g.doorward_door_now = found
     return found
+
+
+def shown_mode(stored: str | None, live: str | None) -> str:
+    """The mode people are shown: a lockdown or a hold that either side holds wins."""
+    modes = {stored, live}
+    for mode in ("lockdown", "held_unlocked"):
+        if mode in modes:
+            return mode
+    return str(live or stored)
+
+
+def _shown(door: dict[str, Any]) -> dict[str, str]:
+    """The big mode on the page, with a note when the controller and the store differ."""
+    live = str(door.get("mode"))
+    if not door.get("running"):
+        return {
+            "shown_mode": live,
+            "mode_label": mode_label(live),
+            "mode_note": MODE_NOTES.get(live, ""),
+        }
+    try:
+        stored = stored_mode().mode
+    except StoreError:
+        stored = live
+    shown = shown_mode(stored, live)
+    note = MODE_NOTES.get(shown, "")
+    if stored == "normal" and live == "held_unlocked":
+        note += " (held by the door's unlock schedule)"
+    elif stored != live:
+        note += (
+            f" (stored: {mode_label(stored).lower()}; the controller is "
+            f"{mode_label(live).lower()} until it applies it, within a second)"
+        )
+    return {"shown_mode": shown, "mode_label": mode_label(shown), "mode_note": note}
 
 
 def stored_mode() -> StoredMode:

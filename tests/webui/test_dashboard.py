@@ -180,3 +180,25 @@ def test_times_are_local_on_the_page_and_in_the_poll(
     assert "Times are in America/Denver" in page and "2023-11-14T22:13:20" not in page
     polled = client.get(f"/dashboard/live.json?after={last}").get_json()["events"]
     assert [e["time"] for e in polled] == ["2023-11-14 15:13:20 MST"]
+
+
+def test_a_lockdown_stored_but_not_yet_applied_is_shown_as_a_lockdown(
+    client: FlaskClient, auth: AuthActions, store: Store, controller: FakeController
+) -> None:
+    store.set_mode("lockdown", reason="drill", actor="test")  # the controller still says normal
+    auth.login("operator")
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="mode-display mode-lockdown"' in page and ">Lockdown</strong>" in page
+    assert "the controller is normal until it applies it" in page
+    live = client.get("/dashboard/live.json").get_json()["door"]
+    assert live["mode"] == "normal" and live["shown_mode"] == "lockdown"
+
+
+def test_a_hold_by_the_schedule_is_shown_as_held_unlocked(
+    client: FlaskClient, auth: AuthActions, controller: FakeController
+) -> None:
+    controller.status["mode"] = "held_unlocked"  # the stored mode stays normal
+    auth.login("auditor")
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="mode-display mode-held_unlocked"' in page
+    assert "held by the door&#39;s unlock schedule" in page

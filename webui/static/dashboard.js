@@ -19,10 +19,11 @@
     setField("mode", door.mode_label || door.mode);
     setField("mode-note", door.mode_note || "");
     const display = document.getElementById("mode-display");
-    if (display && display.dataset.mode !== door.mode) {
+    const shown = door.shown_mode || door.mode;
+    if (display && display.dataset.mode !== shown) {
       display.classList.remove("mode-" + display.dataset.mode);
-      display.classList.add("mode-" + door.mode);
-      display.dataset.mode = door.mode;
+      display.classList.add("mode-" + shown);
+      display.dataset.mode = shown;
     }
     if (!door.running) {
       setField("controller", "The door controller is not running: " + door.error);
