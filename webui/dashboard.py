@@ -6,55 +6,26 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 
-from appliance.controller.control import ControlError
 from appliance.core.describe import sentence
 from appliance.store import EventRow, StoreError
-from webui import fleet
+from webui import banner, fleet, localtime, readable
 from webui.auth import ANY_ROLE, require_role
+from webui.doorstate import door_now
 from webui.state import state
 
+__all__ = ["bp", "door_now", "event_json"]
 bp = Blueprint("dashboard", __name__)
+# Every page of the app gets the door's name and the banner (lockdown, held unlocked, alarms).
+bp.app_context_processor(banner.page_context)
 RECENT = 20
 MAX_POLL = 50
-
-
-def door_now() -> dict[str, Any]:
-    """The controller's status with ``running`` True, or the stored mode and why there is none."""
-    st = state()
-    try:
-        status = dict(st.control("status")["status"])
-    except ControlError as exc:
-        mode, reason = st.store.door_mode()
-        return {"running": False, "error": str(exc), "mode": mode.value, "mode_reason": reason}
-    except (KeyError, TypeError):
-        mode, reason = st.store.door_mode()
-        return {
-            "running": False,
-            "error": "the controller sent a status this page does not understand",
-            "mode": mode.value,
-            "mode_reason": reason,
-        }
-    status["running"] = True
-    status["clock"] = clock_text(status.get("clock_synchronised"))
-    return status
-
-
-def clock_text(synchronised: object) -> str:
-    """The controller's clock for people (a Pi has no RTC: until NTP answers, time is a guess)."""
-    if synchronised is not False:
-        return "synchronised"
-    if state().config.clock.unsynced_policy == "allow":
-        then = "schedules follow it anyway"
-    else:
-        then = "scheduled groups are refused until it is"
-    return f"not synchronised yet (no time server has answered): {then}; responders always open"
 
 
 def event_json(event: EventRow) -> dict[str, Any]:
     """An event as the page shows it (text only: the page inserts it with textContent)."""
     return {
         "id": event.id,
-        "time": event.ts.isoformat(timespec="seconds"),
+        "time": localtime.show(event.ts),
         "kind": event.kind,
         "reason": event.reason or "",
         "credential": event.credential or "",
@@ -70,15 +41,23 @@ def event_json(event: EventRow) -> dict[str, Any]:
 def index() -> str:
     """The door now, the link to the district in one line, and the last events."""
     events = state().store.query_events(limit=RECENT)
+    door = door_now()
     return render_template(
-        "dashboard/index.html", door=door_now(), events=events, fleet=fleet.summary()
+        "dashboard/index.html",
+        door=door,
+        events=events,
+        fleet=fleet.summary(),
+        show=localtime.show,
+        zone=localtime.zone_label(),
+        reader=readable.reader_summary(door.get("reader"), door.get("uptime_s")),
+        latency=readable.latency_rows(door.get("latency_us")),
     )
 
 
 @bp.route("/dashboard/live.json")
 @require_role(*ANY_ROLE)
 def live() -> dict[str, Any]:
-    """Events after ``after`` (oldest first) and the door now: the page polls this every 2 s."""
+    """Events after ``after`` (oldest first), the door now and the banner: polled every 2 s."""
     raw = request.args.get("after", "0")
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         abort(400, description="'after' must be an event id (a whole number)")
@@ -86,4 +65,8 @@ def live() -> dict[str, Any]:
         events = state().store.query_events(after_id=int(raw), limit=MAX_POLL, newest_first=False)
     except StoreError as exc:
         abort(503, description=str(exc))
-    return {"events": [event_json(e) for e in events], "door": door_now()}
+    return {
+        "events": [event_json(e) for e in events],
+        "door": door_now(),
+        "alerts": banner.alerts_json(),
+    }

@@ -1,4 +1,4 @@
-"""Lockdown on/off and momentary unlock: each needs a reason and a confirmation step."""
+"""Lockdown on/off, ending a hold, momentary unlock: each needs a reason and a confirmation step."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from appliance.controller.control import ControlError
 from appliance.store import StoreError
 from webui.auth import actor, require_role
-from webui.dashboard import door_now
+from webui.doorstate import door_now, mode_label, stored_mode
 from webui.forms import Form
 from webui.state import state
 
@@ -22,16 +22,40 @@ Page = str | tuple[str, int] | WerkzeugResponse
 # action -> (what the confirmation page asks, the mode it stores or None for an unlock)
 ACTIONS: dict[str, tuple[str, str | None]] = {
     "lockdown_on": ("Put the door in lockdown", "lockdown"),
-    "lockdown_off": ("Lift the lockdown (back to normal)", "normal"),
+    "lockdown_off": ("Lift lockdown", "normal"),
+    "hold_off": ("End the hold (lock the door)", "normal"),
     "unlock": ("Unlock the door once", None),
 }
+# The stored modes each action is offered in; posted in another, it changes nothing.
+OFFERED = {
+    "lockdown_on": ("normal", "held_unlocked"),
+    "lockdown_off": ("lockdown",),
+    "hold_off": ("held_unlocked",),
+    "unlock": ("normal", "lockdown"),
+}
+NOT_NOW = {
+    "lockdown_on": "the door is already in lockdown",
+    "lockdown_off": "the door is not in lockdown",
+    "hold_off": "the door is not held unlocked",
+    "unlock": "the door is held unlocked already",
+}
+DANGER = {"lockdown_on"}  # styled as the danger it is; the others as ordinary actions
+
+
+def _page(form: Form) -> str:
+    """The door page: the mode and the actions offered in it."""
+    mode = stored_mode().mode
+    offered = {a: t for a, t in ACTIONS.items() if mode in OFFERED[a]}
+    return render_template(
+        "door/index.html", door=door_now(), form=form, actions=offered, danger=DANGER
+    )
 
 
 @bp.route("")
 @require_role("admin", "operator")
 def index() -> str:
-    """The door's mode and the three actions."""
-    return render_template("door/index.html", door=door_now(), form=Form({}), actions=ACTIONS)
+    """The door's mode and the actions that apply in it."""
+    return _page(Form({}))
 
 
 @bp.route("/<action>", methods=["POST"])
@@ -44,10 +68,17 @@ def act(action: str) -> Page:
     form = Form(request.form)
     reason = form.text("reason", "Reason", max_len=REASON_MAX)
     if reason is None:
-        page = render_template("door/index.html", door=door_now(), form=form, actions=ACTIONS)
-        return page, 400
+        return _page(form), 400
+    now = stored_mode().mode
+    if now not in OFFERED[action]:
+        form.error(
+            "reason", f"{NOT_NOW[action]} (it is {mode_label(now).lower()}): nothing was changed"
+        )
+        return _page(form), 409
     if request.form.get("confirm") != "yes":
-        return render_template("door/confirm.html", action=action, title=title, reason=reason)
+        return render_template(
+            "door/confirm.html", action=action, title=title, reason=reason, danger=DANGER
+        )
     st = state()
     who = actor()
     if mode is None:
@@ -55,22 +86,21 @@ def act(action: str) -> Page:
             st.control("unlock", actor=who, reason=reason)
         except ControlError as exc:
             form.error("reason", f"the door was not unlocked: {exc}")
-            page = render_template("door/index.html", door=door_now(), form=form, actions=ACTIONS)
-            return page, 503
+            return _page(form), 503
         flash("The door was unlocked once.", "ok")
         return redirect(url_for("door.index"))
     try:
         st.store.set_mode(mode, reason=reason, actor=who)
     except StoreError as exc:
         form.error("reason", f"nothing was changed: {exc}")
-        page = render_template("door/index.html", door=door_now(), form=form, actions=ACTIONS)
-        return page, 503
+        return _page(form), 503
     LOG.info("%s set the door mode to %s: %s", who, mode, reason)
+    label = mode_label(mode).lower()
     if st.refresh():
-        flash(f"Door mode is now {mode}; the controller has been told.", "ok")
+        flash(f"Door mode is now {label}; the controller has been told.", "ok")
     else:
         flash(
-            f"Door mode {mode} is stored, but no controller is running: "
+            f"Door mode {label} is stored, but no controller is running: "
             "it applies when the controller starts.",
             "warn",
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from appliance.config import Config
 from appliance.controller import control
@@ -30,6 +30,7 @@ class WebState:
     limiter: RateLimiter
     clock: Callable[[], float] = time.monotonic
     has_admin: bool = False  # cached once true: accounts are never deleted
+    quiet_until: float = 0.0  # pages skip the controller's status until then (it timed out)
     dummy_hash: str = field(default="", repr=False)
 
     @property
@@ -37,9 +38,23 @@ class WebState:
         """The box's data directory."""
         return self.config.data_dir
 
-    def control(self, cmd: str, **args: Any) -> dict[str, Any]:
-        """One request to the running controller; raises control.ControlError."""
-        return control.request(self.data_dir, cmd, timeout=CONTROL_TIMEOUT, **args)
+    def control(self, cmd: str, *, timeout: float = CONTROL_TIMEOUT, **args: Any) -> dict[str, Any]:
+        """One request to the running controller; raises control.ControlError.
+
+        ``status`` is asked once per page: the view and the page's banner share the answer.
+        """
+        if cmd != "status" or args or not has_request_context():
+            return control.request(self.data_dir, cmd, timeout=timeout, **args)
+        found: dict[str, Any] | str | None = g.get("doorward_status")
+        if found is None:
+            try:
+                found = control.request(self.data_dir, cmd, timeout=timeout)
+            except control.ControlError as exc:
+                found = str(exc)
+            g.doorward_status = found
+        if isinstance(found, str):
+            raise control.ControlError(found)
+        return found
 
     def refresh(self) -> bool:
         """Wake the controller after a change (best effort); whether it was reached."""

@@ -27,7 +27,7 @@ def test_first_run_then_a_fob_from_issue_to_lost_and_a_lockdown(box: Box, page: 
         page.fill("#f-username", "principal")
         page.fill("#f-password", PASSWORD)
         page.click("main button[type=submit]")
-    page.wait_for_selector("h1:has-text('Dashboard')")
+    page.wait_for_selector("h1:has-text('Front entrance')")
     shot(page, "02-dashboard")
 
     page.goto(box.url + "/fobs/issue")
@@ -87,7 +87,7 @@ def test_first_run_then_a_fob_from_issue_to_lost_and_a_lockdown(box: Box, page: 
     shot(page, "09-lockdown")
     out = box.doorward("swipe", "--format", "H10301", "--facility", "12", "--number", "3456")
     assert "denied (lockdown)" in out
-    form = page.locator("form", has=page.locator("button", has_text="Lift the lockdown"))
+    form = page.locator("form", has=page.locator("button", has_text="Lift lockdown"))
     form.locator("input[name=reason]").fill("all clear")
     form.locator("button").click()
     page.locator("button", has_text="Yes").click()
@@ -121,4 +121,4 @@ def test_first_run_then_a_fob_from_issue_to_lost_and_a_lockdown(box: Box, page: 
     page.fill("#f-username", "principal")
     page.fill("#f-password", PASSWORD)
     page.click("main button[type=submit]")
-    page.wait_for_selector("h1:has-text('Dashboard')")
+    page.wait_for_selector("h1:has-text('Front entrance')")
