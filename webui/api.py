@@ -14,6 +14,8 @@ from typing import Any, NoReturn, ParamSpec
 
 from flask import Blueprint, g, request
 
+from appliance.core.describe import sentence
+from appliance.core.event_kinds import unknown_kinds
 from appliance.controller.control import ControlError
 from appliance.store import (
     AdminUserRow,
@@ -167,6 +169,7 @@ def event_json(row: EventRow) -> dict[str, Any]:
         "door": row.door,
         "actor": row.actor,
         "detail": None if row.detail is None else dict(row.detail),
+        "text": sentence(row),
     }
 
 
@@ -333,6 +336,9 @@ def events() -> Reply:
         kinds = [k.strip() for k in q["kinds"].split(",") if k.strip()]
         if len(kinds) > MAX_KINDS or any(len(k) > 32 for k in kinds):
             _bad(f"'kinds' takes at most {MAX_KINDS} kinds of at most 32 characters each")
+        problem = unknown_kinds(kinds, state().store.event_kinds())
+        if problem:
+            _bad(f"'kinds': {problem}")
     if q["since"] and q["until"] and q["until"] <= q["since"]:
         _bad("'until' must be later than 'since'")
     rows = state().store.query_events(

@@ -86,6 +86,9 @@ SCHEMAS: dict[str, Any] = {
             "door": _text("The door's name."),
             "actor": _text("Who did it, for changes (web:, api:, cli: and a name)."),
             "detail": _f(["object", "null"], "More about it, by kind."),
+            "text": _f(
+                "string", "The event as a sentence for people, e.g. 'Lockdown lifted by alice'."
+            ),
         },
     },
 }

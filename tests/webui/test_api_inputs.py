@@ -222,6 +222,7 @@ def test_events_filters_and_times_with_offsets(
     assert after["events"] == []
     by_serial = call(client, "GET", "/events?serial=KW-1&limit=1", auditor).get_json()
     assert [e["kind"] for e in by_serial["events"]] == ["granted"]
+    assert got["events"][1]["text"] == "Denied: fob CPD-3 is reported lost"
 
 
 @pytest.mark.parametrize(
@@ -235,6 +236,7 @@ def test_events_filters_and_times_with_offsets(
         ("order=random", "'order' must be one of newest, oldest"),
         ("kinds=" + ",".join(["k"] * 21), "at most 20 kinds"),
         ("kind=granted", "unknown parameter(s) 'kind'"),
+        ("kinds=grant", "unknown event kind 'grant' (did you mean 'granted'?)"),
     ],
 )
 def test_bad_event_queries(client: FlaskClient, admin: str, query: str, needle: str) -> None:
