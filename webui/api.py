@@ -14,9 +14,9 @@ from typing import Any, NoReturn, ParamSpec
 
 from flask import Blueprint, g, request
 
+from appliance.controller.control import ControlError
 from appliance.core.describe import sentence
 from appliance.core.event_kinds import unknown_kinds
-from appliance.controller.control import ControlError
 from appliance.store import (
     AdminUserRow,
     CredentialRow,
