@@ -28,7 +28,7 @@ from appliance.controller import Controller
 from appliance.firmware import power_on_problems
 from appliance.fleet.signing import new_private_key, public_key_text
 from appliance.store import Store
-from tests.fakes.mosquitto import running_mosquitto
+from tests.fakes.mosquitto import Mosquitto, running_mosquitto
 from tests.fakes.pki import Pki
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +147,7 @@ class Bench:
         self._thread.start()
         assert self.controller.started.wait(20), "the demo box's controller did not start"
         self._broker: ExitStack | None = None
+        self.broker: Mosquitto | None = None
         self.broker_url = ""
 
     def district_broker(self) -> str:
@@ -161,6 +162,7 @@ class Bench:
                     self.home / "mosquitto", tls={"ca": pki.ca, "cert": cert, "key": key}
                 )
             )
+            self.broker = broker
             self.broker_url = broker.url
         return self.broker_url
 
@@ -231,3 +233,22 @@ def test_every_command_runs_as_written(
         code = main(argv)
         out = capsys.readouterr()
         assert code == expected, f"{page.name}: {line}\nexit {code}\n{out.out}{out.err}"
+
+
+def test_a_fleet_change_the_broker_misses_is_kept_and_sent_later(
+    bench: Bench, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As docs/fleet.md says: exit 1 while the broker is unreachable, then ``publish`` sends it."""
+    fleet = ["fleet", "--district", str(bench.home / "district")]
+    broker = bench.district_broker()
+    tls = ["--ca-file", "ca.pem", "--cert-file", "console.pem", "--key-file", "console.key"]
+    assert main([*fleet, "init", "--name", "natrona", "--broker", broker, *tls]) == 0
+    assert bench.broker is not None
+    bench.broker.stop()
+    card = ["--format", "H10301", "--facility", "100", "--number", "1001", "--holder", "Ortiz"]
+    assert main([*fleet, "card", "add", *card, "--serial", "CPD-0042"]) == 1
+    assert "not yet published" in capsys.readouterr().err
+    bench.broker.start()
+    assert main([*fleet, "publish"]) == 0
+    assert main([*fleet, "card", "list"]) == 0
+    assert "CPD-0042" in capsys.readouterr().out
