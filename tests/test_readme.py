@@ -137,6 +137,9 @@ class Bench:
         self.config = home / "box" / "doorward.toml"
         self.config.parent.mkdir()
         text = DEFAULT_MAP.read_text().replace('backend = "gpiod"', 'backend = "mock"')
+        # The simulated door switch rests at its pull: pulled up it reads shut (no held-open alarm).
+        dps, rest = text.split("[dps]", 1)
+        text = dps + "[dps]" + rest.replace("pull_up = false", "pull_up = true", 1)
         self.config.write_text('data_dir = "data"\n' + text)
         config = load_config(self.config)
         with Store.for_data_dir(config.data_dir) as store:
