@@ -129,6 +129,16 @@ def test_the_default_pin_map_is_what_the_pages_use() -> None:
         assert shown.pins() == default.pins(), block.where()
 
 
+def test_the_readme_demo_runs_as_pasted_in_the_clone() -> None:
+    """Without an activated venv ``doorward`` is not on the PATH; the lost fob is ``card lost``."""
+    readme = ROOT / "README.md"
+    lines = [line for b in blocks(readme) if b.lang == "sh" for line, _ in commands(b)]
+    assert lines, "the README shows no doorward command"
+    for line in lines:
+        assert line.startswith(".venv/bin/doorward "), line
+    assert any(" card lost --serial CPD-0043" in line for line in lines)
+
+
 class Bench:
     """Where a page's commands run: a demo box with its controller, and (once asked) a district."""
 
