@@ -191,7 +191,7 @@ def test_cli(box: Box, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_the_readme_example_is_applied(box: Box) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("## Provisioning a box", 1)[1]
+    section = readme.split("## From zero to a working door", 1)[1]
     example = section.split("```toml\n", 1)[1].split("```", 1)[0]
     box.write(example)
     outcome = box.run()
