@@ -29,9 +29,16 @@ def _digest(value: object) -> str:
 
 
 def open_session(
-    s: Session, now_us: int, user_id: int, digest: object, *, lifetime_us: int, client: str
+    s: Session,
+    now_us: int,
+    user_id: int,
+    digest: object,
+    *,
+    lifetime_us: int,
+    client: str,
+    record: bool = True,
 ) -> None:
-    """Record a new session for an enabled account, its sign-in time and a ``login`` event."""
+    """Record a new session for an enabled account, its sign-in time and (``record``) an event."""
     key = _digest(digest)
     if lifetime_us <= 0:
         raise StoreError("a session's lifetime must be positive")
@@ -50,6 +57,8 @@ def open_session(
     )
     user.last_login_at = now_us
     s.flush()
+    if not record:  # e.g. right after setup or a password change, which are on record already
+        return
     log_change(
         s,
         now_us,

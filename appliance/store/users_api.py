@@ -47,9 +47,9 @@ class UsersApi:
             )
 
     def open_admin_session(
-        self, user_id: int, digest: str, *, lifetime_s: float, client: str
+        self, user_id: int, digest: str, *, lifetime_s: float, client: str, record: bool = True
     ) -> None:
-        """Record a signed-in session (by the SHA-256 of its id) and the sign-in."""
+        """Record a signed-in session (by the SHA-256 of its id) and, with ``record``, an event."""
         with self._db.write("signing in") as s:
             sessions.open_session(
                 s,
@@ -58,6 +58,7 @@ class UsersApi:
                 digest,
                 lifetime_us=round(lifetime_s * 1_000_000),
                 client=client,
+                record=record,
             )
 
     def admin_session_user(self, digest: str) -> AdminUserRow | None:
