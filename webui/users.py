@@ -37,13 +37,21 @@ def _page(form: Form, code: int = 200) -> tuple[str, int]:
     return page, code
 
 
-def _not_yourself(form: Form, username: str, what: str) -> bool:
+def _not_yourself(form: Form, username: str, what: str, past: str | None = None) -> bool:
     """True (with the error on the form) if the admin is acting on their own account."""
     me = current_user()
-    if me is not None and me.username == username:
+    if me is None or me.username != username:
+        return False
+    others = [u for u in state().store.list_admin_users() if u.role == "admin" and not u.disabled]
+    if past is not None and len(others) <= 1:  # the real obstacle: nobody else to ask
+        form.error(
+            "account",
+            f"you are the last enabled admin, so your own account cannot be {past}: "
+            "add another admin first",
+        )
+    else:
         form.error("account", f"you cannot {what} your own account: ask another admin")
-        return True
-    return False
+    return True
 
 
 @bp.route("")
@@ -84,7 +92,7 @@ def set_role(username: str) -> Page:
     if role is None:
         form.error("account", f"Role must be one of {', '.join(ROLES)}")
         return _page(form, 400)
-    if _not_yourself(form, username, "change the role of"):
+    if _not_yourself(form, username, "change the role of", "given another role"):
         return _page(form, 400)
     try:
         changed = state().store.set_admin_user_role(username, role, actor=actor())
@@ -122,7 +130,7 @@ def reset_password(username: str) -> Page:
 def set_disabled(username: str, change: str) -> Page:
     """Disable an account (its sessions end at once) or re-enable it."""
     form = Form({})
-    if change == "disable" and _not_yourself(form, username, "disable"):
+    if change == "disable" and _not_yourself(form, username, "disable", "disabled"):
         return _page(form, 400)
     try:
         state().store.set_admin_user_disabled(username, change == "disable", actor=actor())
