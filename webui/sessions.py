@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 
 from flask import after_this_request, current_app, request, session
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -27,6 +29,12 @@ def _digest(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
+def wall_clock() -> float:
+    """Unix time for session expiry (tests hand in ``WALL_CLOCK``)."""
+    clock: Callable[[], float] = current_app.config.get("WALL_CLOCK", time.time)
+    return clock()
+
+
 def client() -> str:
     """The client's address, as the sign-in limits and the audit log name it."""
     return request.remote_addr or "unknown"
@@ -36,9 +44,10 @@ def start(user: AdminUserRow, *, record: bool = True) -> None:
     """Sign ``user`` in on this browser with a fresh session (nothing from before carries over)."""
     session.clear()
     sid = secrets.token_urlsafe(32)
+    now = wall_clock()
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     state().store.open_admin_session(
-        user.id, _digest(sid), lifetime_s=lifetime, client=client(), record=record
+        user.id, _digest(sid), now=now, expires_at=now + lifetime, client=client(), record=record
     )
     session[SESSION_ID] = sid
     session.permanent = True
@@ -49,7 +58,9 @@ def current() -> AdminUserRow | None:
     sid = session.get(SESSION_ID)
     if sid is None:
         return None
-    user = state().store.admin_session_user(_digest(sid)) if isinstance(sid, str) else None
+    user = None
+    if isinstance(sid, str):
+        user = state().store.admin_session_user(_digest(sid), now=wall_clock())
     if user is None:
         session.clear()  # signed out, expired, disabled or forged: out at once
     return user

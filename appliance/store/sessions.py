@@ -34,24 +34,27 @@ def open_session(
     user_id: int,
     digest: object,
     *,
-    lifetime_us: int,
+    expires_us: int,
     client: str,
     record: bool = True,
 ) -> None:
-    """Record a new session for an enabled account, its sign-in time and (``record``) an event."""
+    """Record a new session for an enabled account, its sign-in time and (``record``) an event.
+
+    The admin page decides when its sessions expire, by its own wall clock (as for the cookie).
+    """
     key = _digest(digest)
-    if lifetime_us <= 0:
-        raise StoreError("a session's lifetime must be positive")
     user = s.get(AdminUser, user_id) if isinstance(user_id, int) else None
     if user is None or user.disabled:
         raise StoreError("no enabled account with that id")
     s.execute(delete(AdminSession).where(AdminSession.expires_at <= now_us))  # tidy as we go
+    if expires_us <= now_us:
+        raise StoreError("a session must expire in the future")
     s.add(
         AdminSession(
             id_digest=key,
             user_id=user.id,
             created_at=now_us,
-            expires_at=now_us + lifetime_us,
+            expires_at=expires_us,
             client=client[:CLIENT_MAX],
         )
     )

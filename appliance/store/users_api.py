@@ -47,24 +47,31 @@ class UsersApi:
             )
 
     def open_admin_session(
-        self, user_id: int, digest: str, *, lifetime_s: float, client: str, record: bool = True
+        self,
+        user_id: int,
+        digest: str,
+        *,
+        now: float,
+        expires_at: float,
+        client: str,
+        record: bool = True,
     ) -> None:
-        """Record a signed-in session (by the SHA-256 of its id) and, with ``record``, an event."""
+        """Record a session (the SHA-256 of its id) live until ``expires_at`` (Unix seconds)."""
         with self._db.write("signing in") as s:
             sessions.open_session(
                 s,
-                self._db.now_us(),
+                round(now * 1_000_000),
                 user_id,
                 digest,
-                lifetime_us=round(lifetime_s * 1_000_000),
+                expires_us=round(expires_at * 1_000_000),
                 client=client,
                 record=record,
             )
 
-    def admin_session_user(self, digest: str) -> AdminUserRow | None:
-        """The enabled account whose live session has this id digest, or None."""
+    def admin_session_user(self, digest: str, *, now: float) -> AdminUserRow | None:
+        """The enabled account whose session with this id digest is live at ``now``, or None."""
         with self._db.read("reading a session") as s:
-            return sessions.session_user(s, self._db.now_us(), digest)
+            return sessions.session_user(s, round(now * 1_000_000), digest)
 
     def sign_out_admin_user(self, user_id: int, *, client: str) -> int:
         """End every session of an account; how many there were."""
