@@ -134,3 +134,9 @@ def test_a_forged_device_cookie_is_no_pass(app: Flask) -> None:
     for _ in range(PAIR.limit):
         _login(attacker, password=WRONG)
     assert _login(attacker).status_code == 429
+
+
+def test_the_device_cookie_is_httponly_and_strict(app: Flask) -> None:
+    cookies = _login(client_from(app, "10.6.0.1")).headers.getlist("Set-Cookie")
+    device = next(c for c in cookies if c.startswith(f"{DEVICE_COOKIE}="))
+    assert "HttpOnly" in device and "SameSite=Strict" in device and "Max-Age=" in device
