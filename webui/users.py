@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -25,13 +26,18 @@ def temporary_password() -> str:
     return "-".join(groups)
 
 
+def _short_time(ts: datetime) -> str:
+    """A time in the box's zone to the minute (the page names the zone once)."""
+    return localtime.local(ts).strftime("%Y-%m-%d %H:%M")
+
+
 def _page(form: Form, code: int = 200) -> tuple[str, int]:
     page = render_template(
         "users/index.html",
         users=state().store.list_admin_users(),
         form=form,
         roles=ROLES,
-        show=localtime.show,
+        show=_short_time,
         zone=localtime.zone_label(),
     )
     return page, code
