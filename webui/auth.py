@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from appliance.store import AdminUserRow, EventRecord, StoreError
 from webui import boxfiles, sessions
 from webui.forms import Form
-from webui.ratelimit import ACCOUNT, DEVICE, SCOPES, sign_in_keys
+from webui.ratelimit import ACCOUNT, CLIENT, DEVICE, PAIR, SCOPES, sign_in_keys
 from webui.security import PASSWORD_MAX, PASSWORD_MIN, safe_next, verify_password
 from webui.state import state
 
@@ -53,9 +53,10 @@ def actor() -> str:
 
 
 def _roles_text(roles: tuple[str, ...]) -> str:
-    names = [f"{r}" for r in roles]
-    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-    return f"the {joined} role" if len(names) == 1 else f"the {joined} roles"
+    """``the admin role``, ``the admin or operator roles``."""
+    if len(roles) == 1:
+        return f"the {roles[0]} role"
+    return f"the {', '.join(roles[:-1])} or {roles[-1]} roles"
 
 
 class RoleRequired(Forbidden):
@@ -137,15 +138,18 @@ def _record(kind: str, reason: str, who: str, **detail: Any) -> None:
         LOG.warning("could not record %s for %s: %s", kind, who, exc)
 
 
-def _minutes(seconds: float) -> str:
-    return f"about {max(1, round(seconds / 60))} minute(s)"
+# Where the refused attempts came from, as the sign-in page says it.
+_FROM = {
+    PAIR: " from this address for this account",
+    CLIENT: " from this address",
+    ACCOUNT: " for this account from browsers it has not signed in from",
+    DEVICE: " from this browser for this account",
+}
 
 
 def _locked_message(seconds: float, scope: str | None = None) -> str:
-    where = f" from {SCOPES[scope]}" if scope in SCOPES and scope else ""
-    if scope == DEVICE:
-        where = " from this browser for this account"
-    message = f"too many failed attempts{where}: try again in {_minutes(seconds)}"
+    wait = f"about {max(1, round(seconds / 60))} minute(s)"
+    message = f"too many failed attempts{_FROM.get(scope or '', '')}: try again in {wait}"
     if scope == ACCOUNT:
         message += ", or sign in from a browser you have signed in from before"
     return message
