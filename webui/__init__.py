@@ -140,6 +140,22 @@ def _register_errors(app: Flask) -> None:
             return {"error": str(exc)}, 503
         return render_template("error.html", code=503, message=str(exc)), 503
 
+    from webui.auth import RoleRequired
+
+    @app.errorhandler(RoleRequired)
+    def role_required(exc: RoleRequired) -> Any:
+        # Say which role the page needs and which one this account has, in the site's layout.
+        if request.path.endswith(".json"):
+            return {"error": exc.description, "needs": list(exc.needs), "role": exc.role}, 403
+        return render_template(
+            "error.html",
+            code=403,
+            title=f"Not for the {exc.role} role",
+            message=exc.description,
+            needs=exc.needs,
+            role=exc.role,
+        ), 403
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         if exc.code is None or exc.code < 400:

@@ -293,6 +293,20 @@ def _login_failed(e: EventLike, d: Mapping[str, Any]) -> str:
     return f"Sign-in failed for {by(e.actor)}{client}"
 
 
+def _login_locked(e: EventLike, d: Mapping[str, Any]) -> str:
+    client = f" from {d['client']}" if d.get("client") else ""
+    minutes = d.get("seconds")
+    span = f" for {round(minutes / 60)} min" if isinstance(minutes, int | float) else ""
+    return f"Sign-in to {d.get('target') or '?'}{client} throttled{span}" + (
+        f": {e.reason}" if e.reason else ""
+    )
+
+
+def _logout(e: EventLike, d: Mapping[str, Any]) -> str:
+    client = f" from {d['client']}" if d.get("client") else ""
+    return f"Sign-out by {by(e.actor)}{client}: every session of the account ended"
+
+
 def _setting(e: EventLike, d: Mapping[str, Any]) -> str:
     key = str(d.get("key", "?")).replace("_", " ")
     return f"Door setting {key} changed from {d.get('from')} to {d.get('to')} by {by(e.actor)}"
@@ -338,6 +352,17 @@ _BY_ACTION: dict[str, Callable[[EventLike, Mapping[str, Any]], str]] = {
     "revoke_api_token": _token("revoked"),
     "login": _login,
     "login_failed": _login_failed,
+    "login_locked": _login_locked,
+    "logout": _logout,
+    "set_role": lambda e, d: (
+        f"Account {d.get('username')} changed from {d.get('was')} to {d.get('role')} "
+        f"by {by(e.actor)}"
+    ),
+    "reset_password": lambda e, d: (
+        f"Password of {d.get('username')} reset by {by(e.actor)} "
+        "(a temporary one, to be replaced at the next sign-in)"
+    ),
+    "change_password": lambda e, d: f"Password of {d.get('username')} changed by {by(e.actor)}",
     "review": _review,
     "fleet_remove": lambda e, d: f"{_card_change(e, d)} revoked: removed from the district list",
     "fleet_credential": _fleet_credential,

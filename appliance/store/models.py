@@ -171,3 +171,19 @@ class AdminUser(Base):
     api_token_hash: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[int] = mapped_column(Integer)
     disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    last_login_at: Mapped[int | None] = mapped_column(Integer)
+    # Set by an admin's password reset: the temporary password must be replaced at sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+
+class AdminSession(Base):
+    """A signed-in session of the admin page; the cookie holds the id, this table its SHA-256."""
+
+    __tablename__ = "admin_sessions"
+    id_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[int] = mapped_column(Integer, index=True)
+    client: Mapped[str | None] = mapped_column(String(64))

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from appliance.core.model import CardEntry, GroupPolicy, Mode, Status
-from appliance.store import card_history, cards, csvio, events, groups, holders, queries, users
+from appliance.store import card_history, cards, csvio, events, groups, holders, queries
 from appliance.store import validate as v
 from appliance.store.accountability_api import AccountabilityApi
 from appliance.store.db import DB_NAME, DEFAULT_BUSY_TIMEOUT_MS, Database, prepare_data_dir
@@ -34,12 +34,13 @@ from appliance.store.rows import (
     Unset,
 )
 from appliance.store.tokens_api import TokensApi
+from appliance.store.users_api import UsersApi
 
 CardSelector = cards.CardSelector
 Schedule = Iterable[Mapping[str, Any] | ScheduleWindow]
 
 
-class Store(StoreReads, DirectoryApi, TokensApi, AccountabilityApi, FleetStateApi):
+class Store(StoreReads, DirectoryApi, TokensApi, UsersApi, AccountabilityApi, FleetStateApi):
     """The card store, audit log and door state in one SQLite file (WAL, shared by processes)."""
 
     def __init__(
@@ -366,20 +367,6 @@ class Store(StoreReads, DirectoryApi, TokensApi, AccountabilityApi, FleetStateAp
         """Store one door setting (any JSON value)."""
         with self._db.write("saving a setting") as s:
             groups.set_setting(s, self._db.now_us(), key, value, actor=actor)
-
-    def add_admin_user(
-        self, username: str, password_hash: str, role: str, *, actor: str, first: bool = False
-    ) -> int:
-        """Create an admin page account from a hash; ``first``: only while none exist."""
-        with self._db.write("adding an admin account") as s:
-            return users.add_user(
-                s, self._db.now_us(), username, password_hash, role, actor=actor, first=first
-            )
-
-    def set_admin_user_disabled(self, username: str, disabled: bool, *, actor: str) -> None:
-        """Disable or re-enable an admin page account (never the last enabled admin)."""
-        with self._db.write("disabling an admin account") as s:
-            users.set_disabled(s, self._db.now_us(), username, disabled, actor=actor)
 
     # -- CSV --------------------------------------------------------------------------------------
 

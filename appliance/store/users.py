@@ -9,13 +9,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from appliance.store import validate as v
 from appliance.store.errors import StoreError
 from appliance.store.events import bump_rev, log_change
-from appliance.store.models import ROLES, AdminUser
+from appliance.store.models import ROLES, AdminSession, AdminUser
 from appliance.store.rows import us_to_datetime
 
 USERNAME_MAX = 64
@@ -33,6 +33,8 @@ class AdminUserRow:
     created_at: datetime
     disabled: bool
     password_hash: str = field(repr=False)
+    last_login_at: datetime | None = None
+    must_change_password: bool = False
 
 
 def username(value: object) -> str:
@@ -69,6 +71,8 @@ def _row(user: AdminUser) -> AdminUserRow:
         created_at=us_to_datetime(user.created_at),
         disabled=bool(user.disabled),
         password_hash=user.password_hash,
+        last_login_at=None if user.last_login_at is None else us_to_datetime(user.last_login_at),
+        must_change_password=bool(user.must_change_password),
     )
 
 
@@ -125,15 +129,11 @@ def set_disabled(s: Session, now_us: int, name: object, disabled: bool, *, actor
     if user is None:
         raise StoreError(f"no account named {clean!r}")
     if flag and user.role == "admin" and not user.disabled:
-        admins = s.execute(
-            select(func.count(AdminUser.id)).where(
-                AdminUser.role == "admin", AdminUser.disabled.is_(False)
-            )
-        ).scalar_one()
-        if admins <= 1:
-            raise StoreError(f"{clean!r} is the last enabled admin: add another admin first")
+        _keep_an_admin(s, clean, "disabled")
     was = bool(user.disabled)
     user.disabled = flag
+    if flag:
+        end_sessions(s, user.id)
     s.flush()
     bump_rev(s)
     log_change(
@@ -143,6 +143,84 @@ def set_disabled(s: Session, now_us: int, name: object, disabled: bool, *, actor
         action="disable_user" if flag else "enable_user",
         detail={"username": clean, "was_disabled": was},
     )
+
+
+def _keep_an_admin(s: Session, name: str, change: str) -> None:
+    admins = s.execute(
+        select(func.count(AdminUser.id)).where(
+            AdminUser.role == "admin", AdminUser.disabled.is_(False)
+        )
+    ).scalar_one()
+    if admins <= 1:
+        raise StoreError(
+            f"{name!r} is the last enabled admin and cannot be {change}: add another admin first"
+        )
+
+
+def _existing(s: Session, name: object) -> AdminUser:
+    clean = username(name)
+    user = _find(s, clean)
+    if user is None:
+        raise StoreError(f"no account named {clean!r}")
+    return user
+
+
+def end_sessions(s: Session, user_id: int) -> int:
+    """Delete every session of an account (each copy of its cookie stops working); how many."""
+    result = s.execute(delete(AdminSession).where(AdminSession.user_id == user_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_role(s: Session, now_us: int, name: object, new_role: object, *, actor: str) -> bool:
+    """Change an account's role (never the last enabled admin's); its sessions end. Changed?"""
+    who = v.actor(actor)
+    user = _existing(s, name)
+    chosen = role(new_role)
+    if chosen == user.role:
+        return False
+    if user.role == "admin" and not user.disabled:
+        _keep_an_admin(s, user.username, f"made {chosen}")
+    was = user.role
+    user.role = chosen
+    ended = end_sessions(s, user.id)
+    s.flush()
+    bump_rev(s)
+    log_change(
+        s,
+        now_us,
+        actor=who,
+        action="set_role",
+        detail={"username": user.username, "role": chosen, "was": was, "sessions_ended": ended},
+    )
+    return True
+
+
+def set_password(
+    s: Session, now_us: int, user_id: int, password_hash: object, *, temporary: bool, actor: str
+) -> None:
+    """Replace an account's password hash; every session ends. ``temporary``: an admin's reset."""
+    who = v.actor(actor)
+    hashed = _hash(password_hash)
+    user = s.get(AdminUser, user_id) if isinstance(user_id, int) else None
+    if user is None:
+        raise StoreError(f"no account with id {user_id!r}")
+    user.password_hash = hashed
+    user.must_change_password = bool(temporary)
+    ended = end_sessions(s, user.id)
+    s.flush()
+    bump_rev(s)
+    log_change(
+        s,
+        now_us,
+        actor=who,
+        action="reset_password" if temporary else "change_password",
+        detail={"username": user.username, "sessions_ended": ended},
+    )
+
+
+def user_id_of(s: Session, name: object) -> int:
+    """The id of the account with this username (StoreError if none)."""
+    return _existing(s, name).id
 
 
 def get_user(s: Session, name: object) -> AdminUserRow | None:

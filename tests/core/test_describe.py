@@ -178,6 +178,34 @@ def test_every_admin_action_in_the_code_has_its_own_sentence() -> None:
             "Sign-in by alice from 127.0.0.1",
         ),
         (
+            Ev(
+                "admin",
+                "sign-in locked for this address and account: 5 failures",
+                actor="web:admin",
+                detail={
+                    "action": "login_locked",
+                    "target": "admin",
+                    "client": LOOP,
+                    "seconds": 300,
+                },
+            ),
+            "Sign-in to admin from 127.0.0.1 throttled for 5 min: "
+            "sign-in locked for this address and account: 5 failures",
+        ),
+        (
+            Ev(
+                "admin",
+                actor="web:alice",
+                detail={
+                    "action": "set_role",
+                    "username": "bob",
+                    "role": "admin",
+                    "was": "operator",
+                },
+            ),
+            "Account bob changed from operator to admin by alice",
+        ),
+        (
             Ev("alarm_cleared", "held_open cleared: door closed"),
             "Alarm over: door held open (door closed)",
         ),

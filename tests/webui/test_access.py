@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from unittest.mock import ANY
 
 import pytest
 from flask import Flask
@@ -69,6 +70,10 @@ ROUTES = [
     ("POST", "/users/add", ADMIN, "/users/add"),
     ("POST", "/users/nobody/disable", ADMIN, "/users/<username>/<any(disable, enable):change>"),
     ("POST", "/users/nobody/enable", ADMIN, "/users/<username>/<any(disable, enable):change>"),
+    ("POST", "/users/nobody/role", ADMIN, "/users/<username>/role"),
+    ("POST", "/users/nobody/password", ADMIN, "/users/<username>/password"),
+    ("GET", "/account/password", EVERYONE, "/account/password"),
+    ("POST", "/account/password", EVERYONE, "/account/password"),
 ]
 PUBLIC = {"/login", "/logout", "/setup", "/static/<path:filename>", "/api/docs"}
 # The JSON API signs in with tokens, not sessions: tests/webui/test_api.py covers it by role.
@@ -115,6 +120,13 @@ def test_route_by_role(
     response = client.open(path, method=method, data={})
     if role not in allowed:
         assert response.status_code == 403, response.get_data(as_text=True)
+        text = response.get_data(as_text=True)
+        needs = " or ".join(r for r in ("admin", "operator", "auditor") if r in allowed)
+        if path.endswith(".json"):
+            assert response.json == {"error": ANY, "needs": ANY, "role": role}
+        else:  # the site's own page: which role the page needs, which one you have
+            assert f"<dd>{needs}</dd>" in text and f"<dd>{role} (signed in as {role})" in text
+            assert "Sign out" in text
     elif method == "GET":
         assert response.status_code == 200
     else:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from appliance.store import Store, StoreError
-from tests.webui.conftest import PASSWORD, AuthActions
+from tests.webui.conftest import PASSWORD, AuthActions, add_user
 
 NEW = {"username": "office", "password": PASSWORD, "confirm": PASSWORD, "role": "operator"}
 
@@ -82,3 +84,140 @@ def test_the_store_keeps_one_enabled_admin(store: Store) -> None:
     store.set_admin_user_disabled("only", True, actor="t")
     with pytest.raises(StoreError, match="last enabled admin"):
         store.set_admin_user_disabled("second", True, actor="t")
+
+
+def test_a_new_users_role_must_be_chosen(admin: FlaskClient, store: Store) -> None:
+    before = store.list_admin_users()
+    response = admin.post("/users/add", data={k: v for k, v in NEW.items() if k != "role"})
+    assert response.status_code == 400
+    assert "Role is required: choose admin, operator or auditor" in response.get_data(as_text=True)
+    assert store.list_admin_users() == before
+    form = admin.get("/users").get_data(as_text=True).split("Add a user")[1]
+    assert '<option value="" selected disabled>Choose a role' in form
+    assert 'value="admin" selected' not in form
+
+
+def test_change_a_role(app: Flask, admin: FlaskClient, store: Store) -> None:
+    response = admin.post("/users/operator/role", data={"role": "auditor"})
+    assert response.status_code == 302
+    user = store.get_admin_user(username="operator")
+    assert user is not None and user.role == "auditor"
+    event = store.query_events(limit=1)[0]
+    assert event.actor == "web:admin" and event.detail
+    assert dict(event.detail) == {
+        "action": "set_role",
+        "username": "operator",
+        "role": "auditor",
+        "was": "operator",
+        "sessions_ended": 0,
+    }
+    again = admin.post("/users/operator/role", data={"role": "auditor"}, follow_redirects=True)
+    assert "already had the auditor role" in again.get_data(as_text=True)
+    assert store.query_events(limit=1)[0].id == event.id  # nothing changed, nothing recorded
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "needle"),
+    [
+        ("/users/operator/role", {"role": "root"}, "Role must be one of admin, operator, auditor"),
+        ("/users/operator/role", {}, "Role must be one of"),
+        ("/users/nobody/role", {"role": "admin"}, "no account named"),
+        ("/users/admin/role", {"role": "auditor"}, "last enabled admin"),
+        ("/users/admin/password", {}, "your own account"),
+        ("/users/nobody/password", {}, "no account named"),
+        ("/users/admin/disable", {}, "last enabled admin"),
+    ],
+)
+def test_bad_user_changes_change_nothing(
+    admin: FlaskClient, store: Store, path: str, data: dict[str, str], needle: str
+) -> None:
+    before = (store.list_admin_users(), store.current_rev())
+    response = admin.post(path, data=data)
+    assert response.status_code == 400 and needle in response.get_data(as_text=True)
+    assert (store.list_admin_users(), store.current_rev()) == before
+
+
+def test_an_admin_with_a_colleague_is_told_to_ask_them(app: Flask, store: Store) -> None:
+    add_user(app, "deputy", "admin")
+    client = app.test_client()
+    AuthActions(client).login("admin")
+    response = client.post("/users/admin/role", data={"role": "auditor"})
+    assert response.status_code == 400
+    assert "your own account: ask another admin" in response.get_data(as_text=True)
+    deputy = app.test_client()
+    AuthActions(deputy).login("deputy")
+    assert deputy.post("/users/admin/role", data={"role": "auditor"}).status_code == 302
+    with pytest.raises(StoreError, match="last enabled admin"):
+        store.set_admin_user_role("deputy", "operator", actor="t")
+
+
+def test_reset_password_then_the_user_must_choose_a_new_one(
+    app: Flask, admin: FlaskClient, store: Store
+) -> None:
+    page = admin.post("/users/operator/password")
+    assert page.status_code == 200
+    temporary = re.search(r'<code id="temporary">([^<]+)</code>', page.get_data(as_text=True))
+    assert temporary is not None and len(temporary.group(1)) >= 12
+    event = store.query_events(limit=1)[0]
+    assert event.actor == "web:admin" and event.detail
+    assert event.detail["action"] == "reset_password" and event.detail["username"] == "operator"
+    assert temporary.group(1) not in str(store.query_events(limit=5))
+    user = store.get_admin_user(username="operator")
+    assert user is not None and user.must_change_password
+    operator = app.test_client()
+    assert AuthActions(operator).login("operator").status_code == 401  # the old one is gone
+    signed_in = AuthActions(operator).login("operator", temporary.group(1))
+    assert signed_in.headers["Location"] == "/account/password"
+    assert operator.get("/door").headers["Location"] == "/account/password"
+    assert operator.get("/dashboard/live.json").status_code == 403
+    new = "my own new passphrase"
+    same = {"current": temporary.group(1), "password": temporary.group(1)}
+    assert (
+        operator.post("/account/password", data=same | {"confirm": same["password"]}).status_code
+        == 400
+    )
+    wrong = {"current": "not the temporary one", "password": new, "confirm": new}
+    assert "not your current password" in operator.post("/account/password", data=wrong).get_data(
+        as_text=True
+    )
+    done = operator.post(
+        "/account/password", data={"current": temporary.group(1), "password": new, "confirm": new}
+    )
+    assert done.status_code == 302 and operator.get("/door").status_code == 200
+    user = store.get_admin_user(username="operator")
+    assert user is not None and not user.must_change_password
+    event = store.query_events(limit=1)[0]
+    assert event.actor == "web:operator" and event.detail
+    assert event.detail["action"] == "change_password"
+    assert AuthActions(app.test_client()).login("operator", new).status_code == 302
+
+
+def test_the_page_shows_status_last_sign_in_and_re_enable(
+    app: Flask, admin: FlaskClient, store: Store
+) -> None:
+    AuthActions(app.test_client()).login("operator")
+    store.set_admin_user_disabled("auditor", True, actor="test")
+    page = admin.get("/users").get_data(as_text=True)
+    rows = {
+        name: page.split(f'<tr id="user-{name}">')[1].split("</tr>")[0]
+        for name in ("admin", "operator", "auditor")
+    }
+    operator = store.get_admin_user(username="operator")
+    assert operator is not None and operator.last_login_at is not None
+    shown = operator.last_login_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    assert shown in rows["operator"] and "active" in rows["operator"]
+    assert "never" in rows["auditor"] and "disabled" in rows["auditor"]
+    assert ">Re-enable</button>" in rows["auditor"] and ">Disable</button>" not in rows["auditor"]
+    assert ">Disable</button>" in rows["operator"] and "Reset password" in rows["operator"]
+    assert "Change role" not in rows["admin"] and "Change your password" in rows["admin"]
+
+
+def test_a_forbidden_page_names_the_roles(app: Flask) -> None:
+    operator = app.test_client()
+    AuthActions(operator).login("operator")
+    response = operator.get("/users")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "<h1>Not for the operator role</h1>" in text
+    assert "This page is for the admin role only; you are signed in with the operator role" in text
+    assert "<nav>" in text and "permission to access the requested resource" not in text
