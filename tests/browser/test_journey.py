@@ -52,7 +52,7 @@ def test_first_run_then_a_fob_from_issue_to_lost_and_a_lockdown(box: Box, page: 
     shot(page, "05-reader-granted")
     page.goto(box.url + "/")
     page.wait_for_selector("td:has-text('H10301:100:4242')")
-    assert "granted" in page.locator("tr", has_text="H10301:100:4242").first.inner_text()
+    assert "Granted: " in page.locator("tr", has_text="H10301:100:4242").first.inner_text()
 
     page.goto(box.url + "/fobs")
     page.locator("tr", has_text="T-1").locator("a", has_text="Change status").click()
