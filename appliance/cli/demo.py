@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.cli import UsageError
+from appliance.cli.common import examples
 from appliance.cli.demo_web import DEMO_USER, start_admin_page
 from appliance.config import load_config
 from appliance.controller import control
@@ -130,7 +131,15 @@ TOUR_INTERVAL_US = 2000  # a common reader's bit interval
 
 def register(sub: Any) -> None:
     """Add the demo command to the parser."""
-    p = sub.add_parser("demo", help="the box on simulated hardware with a seeded district")
+    p = sub.add_parser(
+        "demo",
+        help="the box on simulated hardware with a seeded district",
+        **examples(
+            "demo    # the tour, then the live door and its admin page on port 8080",
+            "demo --once    # the tour only (for scripts)",
+            "demo --no-tour --web-port 8081",
+        ),
+    )
     p.add_argument(
         "--dir",
         default=str(Path.home() / ".local/state/doorward-demo"),

@@ -42,7 +42,7 @@ def test_run_serves_the_door_until_sigterm(box: Path, cli: Cli) -> None:
         assert swiped.code == 0, swiped.err
         assert swiped.out.splitlines()[1] == "granted  H10301:100:1001  Officer Ortiz [CPD-1]"
         status = cli.on(box, "status")
-        assert "backend: mock" in status.out and "not running" not in status.out
+        assert status.code == 0 and "running on the mock back-end" in status.out
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
     finally:
@@ -51,7 +51,8 @@ def test_run_serves_the_door_until_sigterm(box: Path, cli: Cli) -> None:
             proc.wait(10)
     stopped = cli.on(box, "events", "--kind", "controller", "--limit", "1").out
     assert "stopped" in stopped
-    assert "not running" in cli.on(box, "status").out
+    stopped_status = cli.on(box, "status")
+    assert stopped_status.code == 3 and "NOT RUNNING" in stopped_status.out
 
 
 def test_run_refuses_an_uninitialised_box(tmp_path: Path) -> None:
