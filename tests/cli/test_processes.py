@@ -139,10 +139,20 @@ def test_demo_serves_the_admin_page_with_a_fresh_demo_account(tmp_path: Path) ->
     )
     try:
         assert proc.stdout is not None
-        line = next(ln for ln in proc.stdout if ln.startswith("The admin page:"))
+        closing: list[str] = []
+        for ln in proc.stdout:  # the closing block, up to its last line
+            if ln.startswith("The door is live") or closing:
+                closing.append(ln.rstrip("\n"))
+            if ln.startswith("Ctrl-C stops the demo."):
+                break
+        line = next(ln for ln in closing if ln.startswith("The admin page:"))
+        assert closing.index(line) > max(i for i, ln in enumerate(closing) if "--config" in ln)
         assert f"http://127.0.0.1:{port}/" in line and "user demo, password " in line
         password = line.rsplit("password ", 1)[1].rstrip(")\n")
         assert len(password) >= 12
+        admin = Path(home) / "admin.txt"
+        assert f"password = {password}\n" in admin.read_text()
+        assert admin.stat().st_mode & 0o077 == 0
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
             assert "Sign in" in r.read().decode()  # the demo said where only once it answered
     finally:
