@@ -3,6 +3,8 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-stamp
+# Debian packages, as root: apt-get update + install, waiting for another apt's lock (.ci/apt-install).
+APT_INSTALL := .ci/apt-install
 
 .PHONY: all venv test lint unit mosquitto browser-test demo bench bench-fleet clean image image-release image-test
 
@@ -11,7 +13,7 @@ all: test
 # The venv, with the project and its dev tools; rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import ensurepip, venv' 2>/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q python3-venv; \
+	  if [ "$$(id -u)" = 0 ]; then $(APT_INSTALL) python3-venv; \
 	  else echo "python3-venv is missing: sudo apt-get install python3-venv" >&2; exit 1; fi; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -28,7 +30,7 @@ lint: venv
 # The fleet tests run a real broker: Debian's mosquitto (installed here as root if missing).
 mosquitto:
 	@[ -x /usr/sbin/mosquitto ] || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q mosquitto; \
+	  if [ "$$(id -u)" = 0 ]; then $(APT_INSTALL) mosquitto; \
 	  else echo "Debian's mosquitto is missing: sudo apt-get install mosquitto" >&2; exit 1; fi; }
 
 unit: venv mosquitto
@@ -37,7 +39,7 @@ unit: venv mosquitto
 # The admin page in headless Chromium (Debian's package; installed here as root if missing).
 browser-test: venv
 	@[ -x /usr/bin/chromium ] || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+	  if [ "$$(id -u)" = 0 ]; then $(APT_INSTALL) chromium; \
 	  else echo "Debian's chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
 	$(BIN)/python -m pytest -q tests/browser
 

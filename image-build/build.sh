@@ -43,8 +43,7 @@ host_tools() {
 	done
 	if [ ${#need[@]} -gt 0 ]; then
 		say "installing host packages: ${need[*]}"
-		apt-get update -q
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
+		"$REPO_DIR/.ci/apt-install" "${need[@]}"  # waits for another apt's lock
 	fi
 	if [ -z "$(ls -A /proc/sys/fs/binfmt_misc 2>/dev/null)" ]; then
 		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc

@@ -21,15 +21,17 @@ from appliance.wiegand.formats import WiegandError
 
 EPILOG = """\
 examples:
-  doorward --config /etc/doorward.toml init
-  doorward --config /etc/doorward.toml card add --format H10301 --facility 12 --number 3456 \\
-           --holder "Officer Jane Ortiz" --serial CPD-0042 --group responders
-  doorward --config /etc/doorward.toml card revoke --serial CPD-0042 --reason "reported lost"
-  doorward --config /etc/doorward.toml lockdown on --reason "police request"
-  doorward --config /etc/doorward.toml events --follow
-  doorward demo                      the box on simulated hardware, with a seeded district
+  doorward --config /var/lib/doorward/doorward.toml init
+  doorward --config /var/lib/doorward/doorward.toml card add --format H10301 --facility 12 \\
+           --number 3456 --holder "Officer Jane Ortiz" --serial CPD-0042 --group responders
+  doorward --config /var/lib/doorward/doorward.toml card lost --serial CPD-0042
+  doorward --config /var/lib/doorward/doorward.toml lockdown on --reason "police request"
+  doorward --config /var/lib/doorward/doorward.toml events --follow
+  doorward --config /var/lib/doorward/doorward.toml status    # exit 0 healthy, 1 degraded, 3 down
+  doorward demo    # the box on simulated hardware, with a seeded district
 
-The config file can also be given as $DOORWARD_CONFIG. Each command has its own --help.
+A box keeps its config at /var/lib/doorward/doorward.toml; it can also be given as
+$DOORWARD_CONFIG. Each command has its own --help.
 """
 
 
@@ -40,11 +42,13 @@ class UsageError(Exception):
 Handler = Callable[[argparse.Namespace], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command tree."""
+def build_parser(
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
+    """The whole command tree (every level built with ``parser_class``)."""
     from appliance.cli import cards, demo, door, events, fleet, provision, web
 
-    parser = argparse.ArgumentParser(
+    parser = parser_class(
         prog="doorward",
         description="Doorward: the controller, card store and audit log of one school door.",
         epilog=EPILOG,
@@ -53,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", metavar="PATH", help="the box's TOML config (default: $DOORWARD_CONFIG)"
     )
-    parser.add_argument("--version", action="version", version=f"doorward {__version__}")
+    if parser.add_help:  # the lenient copy that looks for misspelt options has neither
+        parser.add_argument("--version", action="version", version=f"doorward {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     door.register(sub)
@@ -68,9 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status."""
-    parser = build_parser()
+    from appliance.cli.parsing import parse
+
     try:
-        args = parser.parse_args(argv)
+        args = parse(build_parser, sys.argv[1:] if argv is None else list(argv))
     except SystemExit as exc:  # --help, --version or a usage error: argparse has said why
         return exc.code if isinstance(exc.code, int) else 2
     logging.basicConfig(

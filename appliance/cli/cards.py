@@ -10,8 +10,10 @@ from typing import Any
 
 from appliance.cli import UsageError
 from appliance.cli.common import (
+    BOX_CONFIG,
     actor,
     bounded_int,
+    examples,
     load,
     notify,
     open_store,
@@ -33,9 +35,28 @@ def _selector(p: argparse.ArgumentParser) -> None:
 
 def register(sub: Any) -> None:
     """Add the card, holder and group commands to the parser."""
-    card = sub.add_parser("card", help="fobs and badges: add, revoke, list, import, export")
+    card = sub.add_parser(
+        "card",
+        help="fobs and badges: add, revoke, list, import, export",
+        **examples(
+            f"--config {BOX_CONFIG} card list --status issued",
+            f"--config {BOX_CONFIG} card lost --serial CPD-0042    # the fob is lost",
+            f"--config {BOX_CONFIG} card import fobs.csv",
+            note="A fob that is lost or stolen is marked so ('card lost', 'card stolen'), not "
+            "only revoked:\nthe register then says what happened to it.",
+        ),
+    )
     cs = card.add_subparsers(dest="card_command", metavar="ACTION", required=True)
-    p = cs.add_parser("add", help="issue a credential to a holder")
+    p = cs.add_parser(
+        "add",
+        help="issue a credential to a holder",
+        **examples(
+            f"--config {BOX_CONFIG} card add --format H10301 --facility 12 --number 3456\n"
+            '--holder "Officer Jane Ortiz" --serial CPD-0042 --group responders',
+            f"--config {BOX_CONFIG} card add --format H10301 --facility 12 --number 3457\n"
+            '--holder "Mr. Dan Cole"',
+        ),
+    )
     p.add_argument(
         "--format", required=True, help="H10301, H10306, C1K35S, H10304, H10302, C1K48S, RAW<N>"
     )
@@ -48,14 +69,37 @@ def register(sub: Any) -> None:
     p.add_argument("--valid-until", type=_when, help="ISO date/time it stops working")
     p.add_argument("--pin", help="a PIN (4-12 digits) for groups that require card + PIN")
     p.set_defaults(handler=cmd_card_add)
-    for name, status, text in (
-        ("revoke", Status.REVOKED, "revoke a credential (it stops working at once)"),
-        ("lost", Status.LOST, "mark a credential lost (it stops working at once)"),
-        ("stolen", Status.STOLEN, "mark a credential stolen (it stops working at once)"),
-        ("return", Status.RETURNED, "record a credential handed back (it stops working)"),
-        ("reissue", Status.ISSUED, "put a credential back in service"),
+    for name, status, text, example in (
+        (
+            "revoke",
+            Status.REVOKED,
+            "revoke a credential that is still in hand (it stops working at once; a lost fob: "
+            "card lost)",
+            '--serial KW-0012 --reason "left the district"',
+        ),
+        (
+            "lost",
+            Status.LOST,
+            "mark a credential lost (it stops working at once)",
+            "--serial CPD-0042",
+        ),
+        (
+            "stolen",
+            Status.STOLEN,
+            "mark a credential stolen (it stops working at once)",
+            '--serial CPD-0042 --reason "taken from a patrol car"',
+        ),
+        (
+            "return",
+            Status.RETURNED,
+            "record a credential handed back (it stops working)",
+            "--format H10301 --facility 12 --number 3456",
+        ),
+        ("reissue", Status.ISSUED, "put a credential back in service", "--serial CPD-0042"),
     ):
-        p = cs.add_parser(name, help=text)
+        p = cs.add_parser(
+            name, help=text, **examples(f"--config {BOX_CONFIG} card {name} {example}")
+        )
         _selector(p)
         p.set_defaults(handler=cmd_card_status, status=status)
     p = cs.add_parser("list", help="list credentials")
@@ -65,7 +109,11 @@ def register(sub: Any) -> None:
     p.add_argument("--limit", type=bounded_int(1, 10_000), default=100, help="1 to 10000")
     p.add_argument("--offset", type=positive_int, default=0)
     p.set_defaults(handler=cmd_card_list)
-    p = cs.add_parser("import", help="import a CSV file: all rows or none")
+    p = cs.add_parser(
+        "import",
+        help="import a CSV file: all rows or none",
+        **examples(f"--config {BOX_CONFIG} card import fobs.csv"),
+    )
     p.add_argument("file", help="CSV with columns format, facility, number, holder, serial, group")
     p.set_defaults(handler=cmd_card_import)
     p = cs.add_parser("export", help="export all credentials as CSV (importable)")

@@ -10,12 +10,25 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from appliance.config import Config, load_config
 from appliance.controller import control
 from appliance.store import Store
 
 APPLY_SECONDS = 3.0  # by design a change reaches the controller within 1 s
+BOX_CONFIG = "/var/lib/doorward/doorward.toml"  # where a box keeps its config (the data partition)
+
+
+def examples(*commands: str, note: str = "") -> dict[str, Any]:
+    """``add_parser`` keywords for an epilog of example command lines (each after ``doorward``).
+
+    An example may end in ``  # what it does`` and break its line at a newline (shown with a
+    backslash); tests parse every one with the real parser.
+    """
+    lines = [f"  doorward {command}".replace("\n", " \\\n           ") for command in commands]
+    epilog = "examples:\n" + "\n".join(lines) + "\n" + (f"\n{note}\n" if note else "")
+    return {"epilog": epilog, "formatter_class": argparse.RawDescriptionHelpFormatter}
 
 
 def load(args: argparse.Namespace) -> Config:

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from appliance.cli import UsageError
-from appliance.cli.demo_web import DEMO_USER, start_admin_page
+from appliance.cli.common import examples
+from appliance.cli.demo_web import (
+    ADMIN_FILE,
+    closing_block,
+    doorward_command,
+    start_admin_page,
+    write_admin_file,
+)
 from appliance.config import load_config
 from appliance.controller import control
 from appliance.core.model import Mode, Status
@@ -25,6 +32,7 @@ from appliance.store import EventRecord, Store
 
 DEMO_CONFIG = """\
 # Doorward demo box: simulated hardware (the mock back-end), real everything else.
+# The pins are the default installer's map (wiring/doorward.toml): safe from power-on.
 data_dir = "data"
 
 [door]
@@ -35,21 +43,24 @@ unlock_seconds = 3
 backend = "mock"
 
 [reader]
-d0 = 14
-d1 = 15
+d0 = 8
+d1 = 7
+led_pin = 12
+led_active_low = false
 
 [strike]
-pin = 26
-active_low = true
+pin = 13            # relay energised (unlocked) while the pin is high; pulled down at reset
+active_low = false
 
 [dps]
-pin = 22
-pull_up = false     # the simulated door switch rests closed (a real one: a pull-up and a switch)
+pin = 26
+pull_up = false     # the simulated door switch rests closed (a real one: see wiring/doorward.toml)
 
 [rex]
-pin = 27
+pin = 20
+active_low = false  # pressed: input high
+pull_up = false
 """
-
 # (holder, agency, badge, serial, group, facility, number, status)
 DISTRICT = [
     (
@@ -130,7 +141,15 @@ TOUR_INTERVAL_US = 2000  # a common reader's bit interval
 
 def register(sub: Any) -> None:
     """Add the demo command to the parser."""
-    p = sub.add_parser("demo", help="the box on simulated hardware with a seeded district")
+    p = sub.add_parser(
+        "demo",
+        help="the box on simulated hardware with a seeded district",
+        **examples(
+            "demo    # the tour, then the live door and its admin page on port 8080",
+            "demo --once    # the tour only (for scripts)",
+            "demo --no-tour --web-port 8081",
+        ),
+    )
     p.add_argument(
         "--dir",
         default=str(Path.home() / ".local/state/doorward-demo"),
@@ -195,6 +214,7 @@ def prepare_dir(home: Path) -> Path:
         else:
             raise UsageError(f"--dir {home}: a demo is already running there")
         shutil.rmtree(data, ignore_errors=True)
+        (home / ADMIN_FILE).unlink(missing_ok=True)  # an earlier run's password is no more
     home.mkdir(parents=True, exist_ok=True)
     config_file.write_text(DEMO_CONFIG)
     return config_file
@@ -247,23 +267,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 time.sleep(pause)
         if args.once:
             return 0
-        print(
-            "\nThe door is live. In another terminal, present a card:\n"
-            f"  doorward --config {config_file} swipe --format H10301 --facility 100 "
-            "--number 1002\n"
-            f"  doorward --config {config_file} card revoke --serial CPD-0043 --reason lost\n"
-            f"  doorward --config {config_file} lockdown on\n"
-            f"  doorward --config {config_file} events --follow\n"
-            "Ctrl-C stops the demo.",
-            flush=True,
-        )
+        if not args.no_tour:  # the last grant's relock, before the closing words, not under them
+            _wait_until_locked(controller)
+            controller.audit.flush(TOUR_STEP_TIMEOUT)
+            printer.wait_idle()
+        admin_file = config_file.parent / ADMIN_FILE
+        admin: tuple[str, str] | None = None
         if not args.no_web:
             web, password = start_admin_page(config_file, controller.store, args.web_port)
-            print(
-                f"\nThe admin page: http://127.0.0.1:{args.web_port}/  "
-                f"(user {DEMO_USER}, password {password})",
-                flush=True,
-            )
+            admin = (f"http://127.0.0.1:{args.web_port}/", password)
+            write_admin_file(admin_file, *admin)
+        # Last, where a person looks when the tour has scrolled by.
+        print(closing_block(config_file, doorward_command(), admin, admin_file), flush=True)
         while runner.is_alive():
             runner.join(0.5)
     except KeyboardInterrupt:
@@ -289,6 +304,13 @@ def _wait_for_mode(controller: Any, mode: Mode, timeout: float = TOUR_STEP_TIMEO
         if time.monotonic() >= deadline:
             raise RuntimeError(f"the demo door did not enter {mode.value} within {timeout:g} s")
         time.sleep(0.01)
+
+
+def _wait_until_locked(controller: Any, timeout: float = TOUR_STEP_TIMEOUT) -> None:
+    """Wait until the strike is locked again (a grant holds it open for unlock_seconds)."""
+    deadline = time.monotonic() + timeout
+    while not controller.call(lambda: controller.door.locked) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 class _LivePrinter:

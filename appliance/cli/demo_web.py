@@ -1,8 +1,11 @@
-"""The demo's admin page: a demo account and ``doorward web`` as its own process, as on a box."""
+"""The demo's admin page (its account, ``doorward web`` as its own process) and its last words."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,6 +15,7 @@ from pathlib import Path
 from appliance.store import Store
 
 DEMO_USER = "demo"
+ADMIN_FILE = "admin.txt"  # the admin page's address and the demo account, beside the config
 STARTUP_SECONDS = 30
 
 
@@ -60,3 +64,53 @@ def wait_for_port(port: int, proc: subprocess.Popen[str], seconds: float) -> boo
             if proc.poll() is not None or time.monotonic() > deadline:
                 return False
             time.sleep(0.1)
+
+
+def doorward_command(
+    cwd: Path | None = None, executable: str = sys.executable, which: str | None = None
+) -> str:
+    """How to run this ``doorward`` as pasted here: ``doorward`` if PATH finds this one, else
+    its path (``.venv/bin/doorward`` from the repository), else through this interpreter."""
+    here = Path.cwd() if cwd is None else cwd
+    mine = Path(executable).parent / "doorward"
+    found = shutil.which("doorward") if which is None else which
+    if found and mine.exists() and Path(found).resolve() == mine.resolve():
+        return "doorward"
+    if not mine.exists():
+        return f"{shlex.quote(executable)} -m appliance.cli"
+    try:
+        return shlex.quote(str(mine.absolute().relative_to(here.absolute())))
+    except ValueError:
+        return shlex.quote(str(mine.absolute()))
+
+
+def closing_block(
+    config_file: Path, doorward: str, admin: tuple[str, str] | None, admin_file: Path
+) -> str:
+    """What the demo prints once the door is live: the commands, then the admin page's login."""
+    run = f"{doorward} --config {shlex.quote(str(config_file))}"
+    lines = [
+        "",
+        "The door is live. In another terminal (from here), present a card or change the door:",
+        f"  {run} swipe --format H10301 --facility 100 --number 1002",
+        f"  {run} card lost --serial CPD-0043",
+        f"  {run} lockdown on",
+        f"  {run} events --follow",
+    ]
+    if admin is not None:
+        url, password = admin
+        lines += [
+            "",
+            f"The admin page: {url}  (user {DEMO_USER}, password {password})",
+            f"  (the address, user and password are also in {admin_file})",
+        ]
+    lines.append("Ctrl-C stops the demo.")
+    return "\n".join(lines)
+
+
+def write_admin_file(path: Path, url: str, password: str) -> None:
+    """The admin page's address, user and password, readable by this user only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(fd, 0o600)  # an earlier file may have had other permissions
+        out.write(f"url = {url}\nuser = {DEMO_USER}\npassword = {password}\n")

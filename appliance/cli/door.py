@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import time
 from typing import Any
 
-from appliance.cli.common import actor, load, notify, open_store, positive_int
+from appliance.cli import status
+from appliance.cli.common import (
+    BOX_CONFIG,
+    actor,
+    examples,
+    load,
+    notify,
+    open_store,
+    positive_int,
+)
 from appliance.config import Config
 from appliance.controller import control
 from appliance.core.model import Mode
@@ -26,10 +34,15 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_init)
     p = sub.add_parser("run", help="the door controller, until SIGTERM")
     p.set_defaults(handler=cmd_run)
-    p = sub.add_parser("status", help="the door now: mode, lock, alarms, reader health, latency")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=cmd_status)
-    p = sub.add_parser("lockdown", help="lockdown on or off (only lockdown-immune groups open)")
+    status.register(sub)
+    p = sub.add_parser(
+        "lockdown",
+        help="lockdown on or off (only lockdown-immune groups open)",
+        **examples(
+            f'--config {BOX_CONFIG} lockdown on --reason "police request"',
+            f"--config {BOX_CONFIG} lockdown off",
+        ),
+    )
     p.add_argument("state", choices=["on", "off"])
     p.add_argument("--reason", default=None, help="why (kept in the audit log)")
     p.set_defaults(handler=cmd_lockdown)
@@ -37,10 +50,21 @@ def register(sub: Any) -> None:
     p.add_argument("state", choices=["on", "off"])
     p.add_argument("--reason", default=None, help="why (kept in the audit log)")
     p.set_defaults(handler=cmd_hold)
-    p = sub.add_parser("unlock", help="unlock the door once, for unlock_seconds")
+    p = sub.add_parser(
+        "unlock",
+        help="unlock the door once, for unlock_seconds",
+        **examples(f'--config {BOX_CONFIG} unlock --reason "delivery at the front"'),
+    )
     p.add_argument("--reason", required=True, help="why (kept in the audit log)")
     p.set_defaults(handler=cmd_unlock)
-    p = sub.add_parser("swipe", help="present a card to a running controller (mock back-end only)")
+    p = sub.add_parser(
+        "swipe",
+        help="present a card to a running controller (mock back-end only)",
+        **examples(
+            "--config ~/.local/state/doorward-demo/doorward.toml swipe --format H10301 "
+            "--facility 100 --number 1002    # the demo box",
+        ),
+    )
     p.add_argument("--format", help="H10301, H10306, C1K35S, H10304, H10302, C1K48S or RAW<N>")
     p.add_argument("--facility", type=positive_int)
     p.add_argument("--number", type=positive_int)
@@ -74,24 +98,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: controller.stop())
     signal.signal(signal.SIGINT, lambda *_: controller.stop())
     controller.run()
-    return 0
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    config = load(args)
-    try:
-        status = control.request(config.data_dir, "status")["status"]
-    except control.ControlError as exc:
-        with open_store(config) as store:
-            mode, reason = store.door_mode()
-        status = {"controller": f"not running ({exc})", "mode": mode.value, "mode_reason": reason}
-    if args.json:
-        print(json.dumps(status, indent=2, default=str))
-        return 0
-    for key, value in status.items():
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
-        print(f"{key:>20}: {value}")
     return 0
 
 

@@ -10,7 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from appliance.cli.common import bounded_int, load, open_store, yield_to_the_door
+from appliance.cli.common import (
+    BOX_CONFIG,
+    bounded_int,
+    examples,
+    load,
+    open_store,
+    yield_to_the_door,
+)
 from appliance.config import Config, ConfigError
 from appliance.store import Store
 
@@ -24,7 +31,14 @@ DEFAULT_PORT = 8080
 
 def register(sub: Any) -> None:
     """Add the ``web`` command to the parser."""
-    p = sub.add_parser("web", help="the onsite admin page (default http://127.0.0.1:8080)")
+    p = sub.add_parser(
+        "web",
+        help="the onsite admin page (default http://127.0.0.1:8080)",
+        **examples(
+            f"--config {BOX_CONFIG} web    # this computer only",
+            f"--config {BOX_CONFIG} web --host 0.0.0.0 --port 443 --tls    # the school's LAN",
+        ),
+    )
     p.add_argument(
         "--host", default=DEFAULT_HOST, help="address to listen on (0.0.0.0 for the LAN)"
     )

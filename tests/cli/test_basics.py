@@ -144,9 +144,10 @@ def test_holder_add_list_and_duplicate(box: Path, cli: Cli) -> None:
 
 def test_status_without_a_controller(box: Path, cli: Cli) -> None:
     result = cli.on(box, "status")
-    assert result.code == 0
-    assert "not running" in result.out and "normal" in result.out
+    assert result.code == 3  # a monitoring script must tell a dead door from a live one
+    assert "NOT RUNNING" in result.out and "normal" in result.out
     as_json = cli.on(box, "status", "--json")
+    assert as_json.code == 3
     import json
 
     status = json.loads(as_json.out)

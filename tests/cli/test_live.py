@@ -112,8 +112,8 @@ def test_status_of_a_running_controller(tmp_path: Path, cli: Cli) -> None:
         assert status["credentials_loaded"] == 4
         assert "controller" not in status  # it is running
         table = cli.on(config, "status").out
-        assert "door: Front entrance" in table and "mode: normal" in table
-        assert "credentials_loaded: 4" in table
+        assert "Door:         Front entrance" in table and "Mode:         normal" in table
+        assert "Cards:        4 credentials loaded" in table
 
 
 def test_a_card_added_from_the_cli_opens_the_running_door(tmp_path: Path, cli: Cli) -> None:

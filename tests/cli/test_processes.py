@@ -42,7 +42,7 @@ def test_run_serves_the_door_until_sigterm(box: Path, cli: Cli) -> None:
         assert swiped.code == 0, swiped.err
         assert swiped.out.splitlines()[1] == "granted  H10301:100:1001  Officer Ortiz [CPD-1]"
         status = cli.on(box, "status")
-        assert "backend: mock" in status.out and "not running" not in status.out
+        assert status.code == 0 and "running on the mock back-end" in status.out
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
     finally:
@@ -51,7 +51,8 @@ def test_run_serves_the_door_until_sigterm(box: Path, cli: Cli) -> None:
             proc.wait(10)
     stopped = cli.on(box, "events", "--kind", "controller", "--limit", "1").out
     assert "stopped" in stopped
-    assert "not running" in cli.on(box, "status").out
+    stopped_status = cli.on(box, "status")
+    assert stopped_status.code == 3 and "NOT RUNNING" in stopped_status.out
 
 
 def test_run_refuses_an_uninitialised_box(tmp_path: Path) -> None:
@@ -138,10 +139,20 @@ def test_demo_serves_the_admin_page_with_a_fresh_demo_account(tmp_path: Path) ->
     )
     try:
         assert proc.stdout is not None
-        line = next(ln for ln in proc.stdout if ln.startswith("The admin page:"))
+        closing: list[str] = []
+        for ln in proc.stdout:  # the closing block, up to its last line
+            if ln.startswith("The door is live") or closing:
+                closing.append(ln.rstrip("\n"))
+            if ln.startswith("Ctrl-C stops the demo."):
+                break
+        line = next(ln for ln in closing if ln.startswith("The admin page:"))
+        assert closing.index(line) > max(i for i, ln in enumerate(closing) if "--config" in ln)
         assert f"http://127.0.0.1:{port}/" in line and "user demo, password " in line
         password = line.rsplit("password ", 1)[1].rstrip(")\n")
         assert len(password) >= 12
+        admin = Path(home) / "admin.txt"
+        assert f"password = {password}\n" in admin.read_text()
+        assert admin.stat().st_mode & 0o077 == 0
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
             assert "Sign in" in r.read().decode()  # the demo said where only once it answered
     finally:
