@@ -1,7 +1,8 @@
 """The wiring diagram, drawn from the config's own pin map, so the two can never disagree.
 
 Pure: no Flask. ``wiring_svg(config)`` returns a standalone SVG document (presentation
-attributes only: no script, no style element), every text escaped.
+attributes only: no script, no style element), every text escaped. Every wire is drawn over the
+header and ends on its pin's centre, along the pin's own row (appliance.wiring_layout routes them).
 """
 
 from __future__ import annotations
@@ -11,6 +12,21 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from appliance.config import Config
+from appliance.wiring_layout import (
+    BOX_TITLE,
+    BOX_WIDTH,
+    HEADER_BOX,
+    PIN_RADIUS,
+    WIDTH,
+    Layout,
+    Wire,
+    column_side,
+    layout,
+)
+from appliance.wiring_layout import (
+    HEADER_PINS as HEADER_PINS,
+)
+from appliance.wiring_layout import header_position as header_position
 
 # The Raspberry Pi's 40-pin header (every model since the B+): BCM GPIO number -> physical pin.
 BCM_TO_HEADER: dict[int, int] = {
@@ -22,7 +38,6 @@ POWER_PINS: dict[int, str] = {
     1: "3V3", 2: "5V", 4: "5V", 6: "GND", 9: "GND", 14: "GND", 17: "3V3",
     20: "GND", 25: "GND", 30: "GND", 34: "GND", 39: "GND",
 }  # fmt: skip
-HEADER_PINS = 40
 
 # What each pin key is for: (label on the header, device box, the port's name in the box).
 PIN_ROLES: dict[str, tuple[str, str, str]] = {
@@ -43,7 +58,6 @@ DEVICE_TITLES = {
     "lockdown_button": "Lockdown button",
     "other": "Other",
 }
-LEFT_DEVICES = ("reader",)  # drawn left of the header; the rest on the right
 COLOURS = {
     "reader": "#1b7f3b",
     "strike": "#b3261e",
@@ -52,16 +66,10 @@ COLOURS = {
     "lockdown_button": "#c46a00",
     "other": "#555555",
 }
-
-# Geometry (px): the header's two columns, one row per pair of pins.
-WIDTH = 900
-HEADER_TOP = 70
-ROW = 22
-ODD_X = 440.0  # pins 1, 3, ... 39
-EVEN_X = 470.0  # pins 2, 4, ... 40
-NOTES_TOP = HEADER_TOP + 20 * ROW + 40
-LEFT_BOX_X, RIGHT_BOX_X, BOX_WIDTH = 10.0, 750.0, 140.0
-LEFT_LANE_X, RIGHT_LANE_X, LANE_GAP = 230.0, 690.0, 12.0
+SUBTITLE = (
+    "Raspberry Pi 40-pin header, pin 1 top left. "
+    "Each label: header pin · BCM GPIO number · what connects there"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +81,6 @@ class PinRow:
     device: str
     bcm: int
     header: int
-
-
-def header_position(physical: int) -> tuple[float, float]:
-    """The centre of a physical header pin (1-40) in the diagram."""
-    if not 1 <= physical <= HEADER_PINS:
-        raise ValueError(f"header pin {physical} is not on the 40-pin header (1-40)")
-    row = (physical - 1) // 2
-    return (ODD_X if physical % 2 else EVEN_X), float(HEADER_TOP + row * ROW)
 
 
 def pin_table(pins: Mapping[str, int]) -> list[PinRow]:
@@ -97,22 +97,25 @@ def pin_table(pins: Mapping[str, int]) -> list[PinRow]:
 def wiring_svg(config: Config) -> str:
     """The wiring diagram for this box's config, as an SVG document."""
     rows = pin_table(config.pins())
+    geometry = layout([Wire(r.key, r.device, r.header) for r in rows], list(DEVICE_TITLES))
     notes = wiring_notes(config)
-    height = NOTES_TOP + 24 * len(notes) + 20
+    notes_top = geometry.bottom + 40
+    height = notes_top + 24 * len(notes) + 20
     out: list[str] = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-        f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="11">',
-        f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:g}" '
+        f'viewBox="0 0 {WIDTH} {height:g}" font-family="sans-serif" font-size="11">',
+        f'<rect x="0" y="0" width="{WIDTH}" height="{height:g}" fill="#ffffff"/>',
         _text(WIDTH / 2, 24, f"Wiring for {config.door.name}", size=16, anchor="middle"),
-        _text(WIDTH / 2, 44, "Raspberry Pi 40-pin header (pin 1 top left)", anchor="middle"),
+        _text(WIDTH / 2, 44, SUBTITLE, anchor="middle"),
     ]
-    out += _wires(rows)
-    out += _header(rows)
-    out += _devices(rows)
-    out.append(_text(20, NOTES_TOP - 8, "Notes", size=13))
+    # the header first: every wire is drawn over it, to the centre of its pin
+    out += ['<g data-part="header">', *_header(rows), "</g>"]
+    out += ['<g data-part="wires">', *_wires(rows, geometry), "</g>"]
+    out += ['<g data-part="devices">', *_devices(rows, geometry), "</g>"]
+    out.append(_text(20, notes_top - 8, "Notes", size=13))
     for i, note in enumerate(notes):
-        out.append(_text(20, NOTES_TOP + 12 + 24 * i, f"• {note}"))
+        out.append(_text(20, notes_top + 12 + 24 * i, f"• {note}"))
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -175,16 +178,12 @@ def _text(
     )
 
 
-def _side(device: str) -> str:
-    return "left" if device in LEFT_DEVICES else "right"
-
-
 def _header(rows: list[PinRow]) -> list[str]:
     used = {r.header: r for r in rows}
-    top = HEADER_TOP - ROW / 2 - 2
+    x0, y0, x1, y1 = HEADER_BOX
     out = [
-        f'<rect x="{ODD_X - 20:g}" y="{top:g}" width="{EVEN_X - ODD_X + 40:g}" '
-        f'height="{20 * ROW + 4:g}" rx="4" fill="#2e2e2e"/>'
+        f'<rect x="{x0:g}" y="{y0:g}" width="{x1 - x0:g}" height="{y1 - y0:g}" rx="4" '
+        'fill="#2e2e2e"/>'
     ]
     bcm_at = {v: k for k, v in BCM_TO_HEADER.items()}
     for physical in range(1, HEADER_PINS + 1):
@@ -193,19 +192,17 @@ def _header(rows: list[PinRow]) -> list[str]:
         colour = COLOURS[row.device] if row else "#9a9a9a"
         ring = ' stroke="#ffd000" stroke-width="3"' if row else ""
         out.append(
-            f'<circle cx="{x:g}" cy="{y:g}" r="7" fill="{colour}"{ring} '
+            f'<circle cx="{x:g}" cy="{y:g}" r="{PIN_RADIUS}" fill="{colour}"{ring} '
             f'data-pin="{physical}"><title>{escape(_pin_name(physical, bcm_at))}</title></circle>'
         )
-        dx, anchor = (-24.0, "end") if physical % 2 else (24.0, "start")
+        dx, anchor = (-24.0, "end") if column_side(physical) == "left" else (24.0, "start")
         if row is not None:
+            # above the row, where the pin's wire runs in: the label sits on the wire
             label = f"{physical} · GPIO{row.bcm} · {row.label}"
-            out.append(_text(x + dx, y - 3, label, size=10, anchor=anchor, fill=colour, bold=True))
+            out.append(_text(x + dx, y - 5, label, size=10, anchor=anchor, fill=colour, bold=True))
         else:
-            out.append(
-                _text(
-                    x + dx, y + 4, _pin_name(physical, bcm_at), size=10, anchor=anchor, fill="#999"
-                )
-            )
+            name = _pin_name(physical, bcm_at)
+            out.append(_text(x + dx, y + 4, name, size=10, anchor=anchor, fill="#999"))
     return out
 
 
@@ -215,71 +212,48 @@ def _pin_name(physical: int, bcm_at: Mapping[int, int]) -> str:
     return f"{physical} · GPIO{bcm_at[physical]}"
 
 
-def _groups(rows: list[PinRow]) -> dict[str, list[PinRow]]:
-    order = list(DEVICE_TITLES)
-    groups: dict[str, list[PinRow]] = {}
-    for row in sorted(rows, key=lambda r: (order.index(r.device), r.header)):
-        groups.setdefault(row.device, []).append(row)
-    return groups
-
-
-def _ports(rows: list[PinRow]) -> dict[str, tuple[float, float, float, float]]:
-    """Each pin key's port on its device box (x, y), and the box it sits in (top, height)."""
-    ports: dict[str, tuple[float, float, float, float]] = {}
-    tops = {"left": float(HEADER_TOP), "right": float(HEADER_TOP)}
-    for device, members in _groups(rows).items():
-        side = _side(device)
-        top = tops[side]
-        height = 30 + 22 * len(members)
-        x = LEFT_BOX_X + BOX_WIDTH if side == "left" else RIGHT_BOX_X
-        for i, row in enumerate(members):
-            ports[row.key] = (x, top + 36 + 22 * i, top, height)
-        tops[side] = top + height + 16
-    return ports
-
-
-def _devices(rows: list[PinRow]) -> list[str]:
+def _devices(rows: list[PinRow], geometry: Layout) -> list[str]:
     out: list[str] = []
-    ports = _ports(rows)
-    for device, members in _groups(rows).items():
-        _, _, top, height = ports[members[0].key]
-        left = LEFT_BOX_X if _side(device) == "left" else RIGHT_BOX_X
+    for device, box in geometry.boxes.items():
         colour = COLOURS[device]
         out.append(
-            f'<rect x="{left:g}" y="{top:g}" width="{BOX_WIDTH:g}" height="{height:g}" rx="6" '
-            f'fill="#f7f7f7" stroke={quoteattr(colour)} stroke-width="2"/>'
+            f'<rect x="{box.x:g}" y="{box.top:g}" width="{BOX_WIDTH:g}" height="{box.height:g}" '
+            f'rx="6" fill="#f7f7f7" stroke={quoteattr(colour)} stroke-width="2"/>'
         )
+        title = DEVICE_TITLES[device]
         out.append(
-            _text(left + BOX_WIDTH / 2, top + 18, DEVICE_TITLES[device], anchor="middle", bold=True)
+            _text(box.x + BOX_WIDTH / 2, box.top + BOX_TITLE, title, anchor="middle", bold=True)
         )
-        for row in members:
-            x, y, _, _ = ports[row.key]
+        for row in (r for r in rows if r.device == device):
+            x, y = geometry.ports[row.key]
             port = PIN_ROLES.get(row.key, (row.key, "other", row.key))[2]
-            inner, anchor = (x - 10, "end") if _side(device) == "left" else (x + 10, "start")
+            inner, anchor = (x - 10, "end") if box.side == "left" else (x + 10, "start")
             out.append(f'<circle cx="{x:g}" cy="{y:g}" r="4" fill="{colour}"/>')
             out.append(_text(inner, y + 4, port, anchor=anchor, fill=colour))
     return out
 
 
-def _wires(rows: list[PinRow]) -> list[str]:
-    """A line from each pin to its device's port, on a lane of its own beside the header."""
+def _wires(rows: list[PinRow], geometry: Layout) -> list[str]:
+    """Each wire from its device's port to its pin's centre, the last stretch on the pin's row."""
     out: list[str] = []
-    ports = _ports(rows)
-    lanes = {"left": 0, "right": 0}
     for row in rows:
-        side = _side(row.device)
-        px, py = header_position(row.header)
-        port_x, port_y, _, _ = ports[row.key]
-        lane = lanes[side]
-        lanes[side] += 1
-        lane_x = LEFT_LANE_X - LANE_GAP * lane if side == "left" else RIGHT_LANE_X + LANE_GAP * lane
-        near = (px == ODD_X) == (side == "left")
-        # a pin in the far column leaves between two rows, so it never runs through a pin
-        run_y = py if near else py + ROW / 2
-        points = [(px, py), (px, run_y), (lane_x, run_y), (lane_x, port_y), (port_x, port_y)]
-        path = " ".join(f"{x:g},{y:g}" for x, y in points)
+        points = geometry.routes[row.key]
+        # a white edge under each wire, stopping at the header: where two wires cross, the
+        # later one visibly passes over the earlier one
+        edge = [
+            *points[:-1],
+            (HEADER_BOX[0] if points[-1][0] < WIDTH / 2 else HEADER_BOX[2], points[-1][1]),
+        ]
         out.append(
-            f'<polyline points="{path}" fill="none" stroke="{COLOURS[row.device]}" '
-            f'stroke-width="2" data-key={quoteattr(row.key)}/>'
+            f'<path d="M{_points(edge, " L")}" fill="none" stroke="#ffffff" stroke-width="6"/>'
+        )
+        out.append(
+            f'<polyline points="{_points(points, " ")}" fill="none" '
+            f'stroke="{COLOURS[row.device]}" stroke-width="2" stroke-linejoin="round" '
+            f"data-key={quoteattr(row.key)}/>"
         )
     return out
+
+
+def _points(points: list[tuple[float, float]], sep: str) -> str:
+    return sep.join(f"{x:g},{y:g}" for x, y in points)

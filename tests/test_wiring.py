@@ -71,8 +71,8 @@ def test_every_configured_pin_is_drawn_at_its_header_pin() -> None:
     assert set(wires) == set(config.pins())
     for key, bcm in config.pins().items():
         x, y = header_position(BCM_TO_HEADER[bcm])
-        start = wires[key].get("points", "").split()[0]
-        assert start == f"{x:g},{y:g}", key  # each wire starts at its own header pin
+        end = wires[key].get("points", "").split()[-1]
+        assert end == f"{x:g},{y:g}", key  # each wire ends on its own header pin
     circles = {c.get("data-pin"): c for c in root.iter(f"{SVG}circle") if c.get("data-pin")}
     assert len(circles) == 40
     used = {str(BCM_TO_HEADER[b]) for b in config.pins().values()}
