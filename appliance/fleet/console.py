@@ -182,8 +182,8 @@ def console_config(path: Path) -> Config:
             "data_dir": str(path / "data"),
             "door": {"name": CONSOLE_DOOR},
             "gpio": {"backend": "mock"},
-            "reader": {"d0": 14, "d1": 15},
-            "strike": {"pin": 26},
+            "reader": {"d0": 8, "d1": 7},  # the default pin map's (no door is driven here)
+            "strike": {"pin": 13, "active_low": False},
         },
         f"{path}/{CONFIG_NAME}",
     )
