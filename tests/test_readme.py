@@ -142,7 +142,7 @@ def test_the_readme_demo_runs_as_pasted_in_the_clone() -> None:
 class Bench:
     """Where a page's commands run: a demo box with its controller, and (once asked) a district."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, seeded: bool = True) -> None:
         self.home = home
         self.config = home / "box" / "doorward.toml"
         self.config.parent.mkdir()
@@ -154,7 +154,8 @@ class Bench:
         config = load_config(self.config)
         with Store.for_data_dir(config.data_dir) as store:
             store.init(config.door.name)
-            seed(store)
+            if seeded:
+                seed(store)
         self.controller = Controller(config)
         self._thread = threading.Thread(target=self.controller.run, daemon=True)
         self._thread.start()

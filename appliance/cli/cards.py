@@ -33,15 +33,16 @@ def _selector(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reason", help="why (kept in the audit log)")
 
 
-def register(sub: Any) -> None:
-    """Add the card, holder and group commands to the parser."""
+def register(sub: Any, on: str = f"--config {BOX_CONFIG}") -> None:
+    """Add the card, holder and group commands to the parser; ``on``: what the examples name first
+    (a box's config, or the district console's ``fleet --district DIR``)."""
     card = sub.add_parser(
         "card",
         help="fobs and badges: add, revoke, list, import, export",
         **examples(
-            f"--config {BOX_CONFIG} card list --status issued",
-            f"--config {BOX_CONFIG} card lost --serial CPD-0042    # the fob is lost",
-            f"--config {BOX_CONFIG} card import fobs.csv",
+            f"{on} card list --status issued",
+            f"{on} card lost --serial CPD-0042    # the fob is lost",
+            f"{on} card import fobs.csv",
             note="A fob that is lost or stolen is marked so ('card lost', 'card stolen'), not "
             "only revoked:\nthe register then says what happened to it.",
         ),
@@ -51,10 +52,9 @@ def register(sub: Any) -> None:
         "add",
         help="issue a credential to a holder",
         **examples(
-            f"--config {BOX_CONFIG} card add --format H10301 --facility 12 --number 3456\n"
+            f"{on} card add --format H10301 --facility 12 --number 3456\n"
             '--holder "Officer Jane Ortiz" --serial CPD-0042 --group responders',
-            f"--config {BOX_CONFIG} card add --format H10301 --facility 12 --number 3457\n"
-            '--holder "Mr. Dan Cole"',
+            f'{on} card add --format H10301 --facility 12 --number 3457\n--holder "Mr. Dan Cole"',
         ),
     )
     p.add_argument(
@@ -97,9 +97,7 @@ def register(sub: Any) -> None:
         ),
         ("reissue", Status.ISSUED, "put a credential back in service", "--serial CPD-0042"),
     ):
-        p = cs.add_parser(
-            name, help=text, **examples(f"--config {BOX_CONFIG} card {name} {example}")
-        )
+        p = cs.add_parser(name, help=text, **examples(f"{on} card {name} {example}"))
         _selector(p)
         p.set_defaults(handler=cmd_card_status, status=status)
     p = cs.add_parser("list", help="list credentials")
@@ -112,7 +110,7 @@ def register(sub: Any) -> None:
     p = cs.add_parser(
         "import",
         help="import a CSV file: all rows or none",
-        **examples(f"--config {BOX_CONFIG} card import fobs.csv"),
+        **examples(f"{on} card import fobs.csv"),
     )
     p.add_argument("file", help="CSV with columns format, facility, number, holder, serial, group")
     p.set_defaults(handler=cmd_card_import)

@@ -86,7 +86,7 @@ def register(sub: Any) -> None:
     q.set_defaults(handler=cmd_events)
     q = fs.add_parser("serve", help="collect status and events; publish changes (until SIGTERM)")
     q.set_defaults(handler=cmd_serve)
-    cards.register(fs)  # card, holder and group, on the master list
+    cards.register(fs, on="fleet --district /srv/district")  # the master list
     for action in ("card", "holder", "group"):
         _wrap(fs.choices[action])
 
