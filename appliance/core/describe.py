@@ -8,102 +8,30 @@ The kinds themselves, with their filter labels, are in ``appliance.core.event_ki
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
+from appliance.core.event_words import (
+    ALARMS,
+    DENIED,
+    MODES,
+    STATUS_DONE,
+    EventLike,
+    by,
+    cap,
+    fob,
+    person,
+    with_reason,
+)
 
-class EventLike(Protocol):
-    """What a sentence is made of: a box's stored event or one shipped to the district."""
-
-    @property
-    def kind(self) -> str: ...
-    @property
-    def reason(self) -> str | None: ...
-    @property
-    def credential(self) -> str | None: ...
-    @property
-    def holder(self) -> str | None: ...
-    @property
-    def serial(self) -> str | None: ...
-    @property
-    def actor(self) -> str | None: ...
-    @property
-    def detail(self) -> Mapping[str, Any] | None: ...
-
-
-# What each status means in a sentence about a fob ("Fob X reported lost by alice").
-_STATUS_DONE = {
-    "issued": "reissued",
-    "revoked": "revoked",
-    "lost": "reported lost",
-    "stolen": "reported stolen",
-    "returned": "returned",
-}
-
-# Why a card was refused, finishing "Denied: fob X ...".
-_DENIED = {
-    "revoked": "is revoked",
-    "lost": "is reported lost",
-    "stolen": "is reported stolen",
-    "returned": "was returned",
-    "expired": "has expired",
-    "not yet valid": "is not valid yet",
-    "no access to this door": "has no access to this door",
-    "outside schedule": "is outside its group's schedule",
-    "holiday": "is not valid on a holiday",
-    "clock not synchronised": "is on a schedule and the clock is not set yet",
-    "lockdown": "is refused during lockdown",
-    "PIN required": "needs its PIN",
-    "wrong PIN": "was given a wrong PIN",
-}
-
-_MODES = {"normal": "normal", "lockdown": "lockdown", "held_unlocked": "held unlocked"}
-_ALARMS = {"held_open": "door held open", "forced_open": "door forced open"}
-
-
-def by(actor: str | None) -> str:
-    """Who did it, for people: ``web:alice`` is alice, ``cli:root`` root on the command line."""
-    if not actor:
-        return "someone unknown"
-    scheme, _, name = actor.partition(":")
-    if not name:
-        return "the lockdown button" if actor == "button" else actor
-    if scheme == "web":
-        return name
-    if scheme == "cli":
-        return f"{name} on the command line"
-    if scheme == "fleet":
-        return f"the district ({name})"
-    return actor
-
-
-def fob(serial: str | None, credential: str | None, holder: str | None = None) -> str:
-    """A fob by its serial (else its card number), with its holder in brackets when known."""
-    name = f"fob {serial}" if serial else f"card {credential}" if credential else "a card"
-    return f"{name} ({holder})" if holder else name
-
-
-def _person(e: EventLike) -> str:
-    """A holder first, the fob in brackets: ``Ofc. Jane Smith (CPD-0043)``."""
-    tag = e.serial or e.credential
-    if e.holder:
-        return f"{e.holder} ({tag})" if tag else e.holder
-    return fob(e.serial, e.credential)
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _with_reason(text: str, reason: object) -> str:
-    return f"{text}: {reason}" if reason else text
+__all__ = ["ACTIONS", "EventLike", "by", "fob", "mode_after", "sentence"]
 
 
 def _granted(e: EventLike, d: Mapping[str, Any]) -> str:
-    parts = [_person(e)]
+    parts = [person(e)]
     if d.get("group"):
         parts.append(str(d["group"]))
-    if d.get("mode") in _MODES:
-        parts.append(f"during {_MODES[str(d['mode'])]}")
+    if d.get("mode") in MODES:
+        parts.append(f"during {MODES[str(d['mode'])]}")
     if d.get("degraded"):
         parts.append("decided from memory (database unreadable)")
     return "Granted: " + ", ".join(parts)
@@ -117,8 +45,8 @@ def _denied(e: EventLike, d: Mapping[str, Any]) -> str:
         frame = d.get("frame")
         return "Denied: the reader sent a garbled read" + (f" ({frame})" if frame else "")
     who = fob(e.serial, e.credential, e.holder)
-    phrase = _DENIED.get(why)
-    text = f"Denied: {who} {phrase}" if phrase else _with_reason(f"Denied: {who}", why)
+    phrase = DENIED.get(why)
+    text = f"Denied: {who} {phrase}" if phrase else with_reason(f"Denied: {who}", why)
     if d.get("mode") == "lockdown" and why != "lockdown":
         text += " (during lockdown)"
     return text
@@ -138,22 +66,22 @@ def _mode(e: EventLike, d: Mapping[str, Any]) -> str:
         text = f"Door set to normal by {who}"
     else:
         text = f"Door mode set to {new or 'an unknown mode'} by {who}"
-    return _with_reason(text, e.reason)
+    return with_reason(text, e.reason)
 
 
 def _schedule(e: EventLike, d: Mapping[str, Any]) -> str:
     if d.get("mode") == "held_unlocked" or e.reason == "held unlocked by schedule":
         return "Door held unlocked by its schedule"
     if e.reason == "unlock schedule ended":
-        return "Unlock schedule ended: the door is back to " + _MODES.get(
+        return "Unlock schedule ended: the door is back to " + MODES.get(
             str(d.get("mode")), "its mode"
         )
-    return _with_reason("Unlock schedule", e.reason)
+    return with_reason("Unlock schedule", e.reason)
 
 
 def _alarm_cleared(e: EventLike, d: Mapping[str, Any]) -> str:
     name, _, rest = (e.reason or "").partition(" cleared")
-    what = _ALARMS.get(name, name.replace("_", " ") or "alarm")
+    what = ALARMS.get(name, name.replace("_", " ") or "alarm")
     why = rest.lstrip(": ")
     return f"Alarm over: {what}" + (f" ({why})" if why else "")
 
@@ -164,7 +92,7 @@ def _controller(e: EventLike, d: Mapping[str, Any]) -> str:
         return "Controller started" + (f" ({backend} back-end)" if backend else "")
     if e.reason == "stopped":
         return "Controller stopped"
-    return _with_reason("Controller", e.reason)
+    return with_reason("Controller", e.reason)
 
 
 def _fleet(e: EventLike, d: Mapping[str, Any]) -> str:
@@ -185,7 +113,7 @@ def _fleet(e: EventLike, d: Mapping[str, Any]) -> str:
 def _fleet_rejected(e: EventLike, d: Mapping[str, Any]) -> str:
     topic = d.get("topic")
     text = f"District message refused{f' on {topic}' if topic else ''}"
-    return _with_reason(text, e.reason)
+    return with_reason(text, e.reason)
 
 
 def _door(text: str) -> Callable[[EventLike, Mapping[str, Any]], str]:
@@ -198,21 +126,21 @@ _BY_KIND: dict[str, Callable[[EventLike, Mapping[str, Any]], str]] = {
     "pin_wait": lambda e, d: f"Waiting for the PIN of {fob(e.serial, e.credential, e.holder)}",
     "mode": _mode,
     "schedule": _schedule,
-    "unlock": lambda e, d: _with_reason(f"Door unlocked once by {by(e.actor)}", e.reason),
+    "unlock": lambda e, d: with_reason(f"Door unlocked once by {by(e.actor)}", e.reason),
     "unlocked": _door("Door unlocked (strike released)"),
     "locked": _door("Door locked (strike locked)"),
-    "door_open": lambda e, d: _cap(e.reason or "door opened"),
+    "door_open": lambda e, d: cap(e.reason or "door opened"),
     "door_closed": _door("Door closed"),
     "rex": lambda e, d: (
         "Request to exit: door unlocked"
         if (e.reason or "").endswith("unlocked")
         else "Request to exit: alarm shunted, door kept locked"
     ),
-    "alarm": lambda e, d: _with_reason("Alarm", e.reason),
+    "alarm": lambda e, d: with_reason("Alarm", e.reason),
     "alarm_cleared": _alarm_cleared,
-    "fault": lambda e, d: _with_reason("Fault", e.reason),
-    "fault_cleared": lambda e, d: _with_reason("Fault over", e.reason),
-    "reader_fault": lambda e, d: _with_reason("Reader wiring fault", e.reason),
+    "fault": lambda e, d: with_reason("Fault", e.reason),
+    "fault_cleared": lambda e, d: with_reason("Fault over", e.reason),
+    "reader_fault": lambda e, d: with_reason("Reader wiring fault", e.reason),
     "fleet": _fleet,
     "fleet_rejected": _fleet_rejected,
     "controller": _controller,
@@ -221,7 +149,7 @@ _BY_KIND: dict[str, Callable[[EventLike, Mapping[str, Any]], str]] = {
 
 def _card_change(e: EventLike, d: Mapping[str, Any]) -> str:
     """The fob an admin change is about, capitalised: ``Fob CPD-0043 (Jane Smith)``."""
-    return _cap(fob(e.serial, e.credential, e.holder))
+    return cap(fob(e.serial, e.credential, e.holder))
 
 
 def _changed_keys(d: Mapping[str, Any], skip: tuple[str, ...]) -> str:
@@ -230,7 +158,7 @@ def _changed_keys(d: Mapping[str, Any], skip: tuple[str, ...]) -> str:
 
 
 def _add_credential(e: EventLike, d: Mapping[str, Any]) -> str:
-    name = _cap(fob(e.serial, e.credential))
+    name = cap(fob(e.serial, e.credential))
     to = f" to {e.holder}" if e.holder else ""
     group = f" ({d['group']})" if d.get("group") else ""
     return f"{name} issued{to}{group} by {by(e.actor)}"
@@ -252,16 +180,16 @@ def _update_credential(e: EventLike, d: Mapping[str, Any]) -> str:
 
 def _set_status(e: EventLike, d: Mapping[str, Any]) -> str:
     status = str(d.get("status", ""))
-    done = _STATUS_DONE.get(status, f"set to {status or 'an unknown status'}")
-    return _with_reason(f"{_card_change(e, d)} {done} by {by(e.actor)}", e.reason)
+    done = STATUS_DONE.get(status, f"set to {status or 'an unknown status'}")
+    return with_reason(f"{_card_change(e, d)} {done} by {by(e.actor)}", e.reason)
 
 
 def _import(e: EventLike, d: Mapping[str, Any]) -> str:
-    name = _cap(fob(e.serial, e.credential))
+    name = cap(fob(e.serial, e.credential))
     to = f" for {e.holder}" if e.holder else ""
     line = f" (line {d['line']})" if d.get("line") else ""
     status = str(d.get("status", "issued"))
-    state = "" if status == "issued" else f", {_STATUS_DONE.get(status, status)}"
+    state = "" if status == "issued" else f", {STATUS_DONE.get(status, status)}"
     return f"{name} imported{to}{state} by {by(e.actor)}{line}"
 
 
@@ -313,10 +241,10 @@ def _setting(e: EventLike, d: Mapping[str, Any]) -> str:
 
 
 def _review(e: EventLike, d: Mapping[str, Any]) -> str:
-    who = _person(e)
+    who = person(e)
     incident = f", incident {d['incident']}" if d.get("incident") else ""
     text = f"Responder entry #{d.get('event_id')} ({who}) reviewed by {by(e.actor)}{incident}"
-    return _with_reason(text, e.reason)
+    return with_reason(text, e.reason)
 
 
 def _fleet_credential(e: EventLike, d: Mapping[str, Any]) -> str:
@@ -375,12 +303,12 @@ def _generic(e: EventLike, d: Mapping[str, Any]) -> str:
     """A kind or action this module does not know: still a sentence, never a crash."""
     action = d.get("action")
     name = str(action if isinstance(action, str) and action else e.kind or "event")
-    text = _cap(name.replace("_", " "))
+    text = cap(name.replace("_", " "))
     if e.serial or e.credential or e.holder:
         text += f" ({fob(e.serial, e.credential, e.holder)})"
     if e.actor:
         text += f" by {by(e.actor)}"
-    return _with_reason(text, e.reason)
+    return with_reason(text, e.reason)
 
 
 def sentence(event: EventLike) -> str:
