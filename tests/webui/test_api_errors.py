@@ -210,6 +210,7 @@ def test_a_chunked_body_over_the_limit_is_a_json_413_from_a_real_server(
     config: Config, store: Store
 ) -> None:
     import waitress
+    from waitress import wasyncore
 
     app = with_api(make_app(config, store, StepClock(), TESTING=False))
     add_user(app, "admin", "admin", first=True)
@@ -235,6 +236,9 @@ def test_a_chunked_body_over_the_limit_is_a_json_413_from_a_real_server(
         body = json.loads(response.read())
         conn.close()
     finally:
-        server.close()
+        # Closed from the server's own loop thread: closing under its select() is EBADF there.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(10)
+        server.task_dispatcher.shutdown()
     assert response.status == 413 and response.getheader("Content-Type") == JSON
     assert "larger than 1,024 KB" in body["error"] and state(store) == before
