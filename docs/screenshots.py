@@ -22,20 +22,11 @@ from appliance.cli.demo import seed  # noqa: E402
 from appliance.cli.demo_web import wait_for_port  # noqa: E402
 from appliance.config import load_config  # noqa: E402
 from appliance.store import Store  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.fakes.box import start_controller_process  # noqa: E402
 from webui.security import make_hasher  # noqa: E402
 
 OUT = ROOT / "docs" / "img"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # (file name, path on the admin page): what the README shows, and a few more to look at.
 PAGES = [
     ("dashboard", "/"),
@@ -114,7 +105,7 @@ def main() -> int:
                 )
             url = f"http://127.0.0.1:{port}"
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 page.goto(url + "/login")
                 page.fill("#f-username", "principal")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appliance.store import validate as v
 from appliance.store.errors import StoreError
+from appliance.store.events import event_row
 from appliance.store.models import Event
-from appliance.store.rows import EventRow, credential_text, us_to_datetime
+from appliance.store.rows import EventRow, credential_text
 
 MAX_PAGE = 1000
 
@@ -29,19 +28,4 @@ def credential_history(
     stmt = select(Event).where(Event.credential == text)
     if before_id is not None:
         stmt = stmt.where(Event.id < before_id)
-    return [
-        EventRow(
-            id=e.id,
-            ts=us_to_datetime(e.ts_us),
-            kind=e.kind,
-            reason=e.reason,
-            credential=e.credential,
-            holder=e.holder,
-            serial=e.serial,
-            door=e.door,
-            actor=e.actor,
-            detail=MappingProxyType(e.detail) if isinstance(e.detail, dict) else None,
-            source_key=e.source_key,
-        )
-        for e in s.scalars(stmt.order_by(Event.id.desc()).limit(limit))
-    ]
+    return [event_row(e) for e in s.scalars(stmt.order_by(Event.id.desc()).limit(limit))]

@@ -133,6 +133,23 @@ def _detail(value: Any) -> Mapping[str, Any] | None:
     return MappingProxyType(value) if isinstance(value, dict) else None
 
 
+def event_row(e: Event) -> EventRow:
+    """A stored event as the store hands it out (its detail read-only)."""
+    return EventRow(
+        id=e.id,
+        ts=us_to_datetime(e.ts_us),
+        kind=e.kind,
+        reason=e.reason,
+        credential=e.credential,
+        holder=e.holder,
+        serial=e.serial,
+        door=e.door,
+        actor=e.actor,
+        detail=_detail(e.detail),
+        source_key=e.source_key,
+    )
+
+
 def query_events(
     s: Session,
     *,
@@ -189,19 +206,4 @@ def query_events(
     else:
         stmt = select(Event).where(*where, *(Event.kind == k for k in wanted))
     stmt = stmt.order_by(order).limit(limit)
-    return [
-        EventRow(
-            id=e.id,
-            ts=us_to_datetime(e.ts_us),
-            kind=e.kind,
-            reason=e.reason,
-            credential=e.credential,
-            holder=e.holder,
-            serial=e.serial,
-            door=e.door,
-            actor=e.actor,
-            detail=_detail(e.detail),
-            source_key=e.source_key,
-        )
-        for e in s.scalars(stmt)
-    ]
+    return [event_row(e) for e in s.scalars(stmt)]
