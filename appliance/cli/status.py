@@ -12,6 +12,7 @@ from typing import Any
 from appliance.cli.common import BOX_CONFIG, examples, load, open_store
 from appliance.config import Config
 from appliance.controller import control
+from appliance.store import StoreError
 
 # In the style of monitoring plugins (2 stays the CLI's "malformed command or config").
 RUNNING = 0
@@ -81,12 +82,11 @@ def health(status: dict[str, Any]) -> int:
 
 def _not_running(args: argparse.Namespace, config: Config, problem: str) -> int:
     try:
-        store = open_store(config)
-    except RuntimeError as exc:  # no database yet: nothing else to tell
-        print(f"doorward: error: {exc}", file=sys.stderr)
+        with open_store(config) as store:
+            mode, reason = store.door_mode()
+    except (RuntimeError, StoreError) as exc:  # no database yet, or unreadable: still not running
+        print(f"doorward: error: controller not running ({problem}); {exc}", file=sys.stderr)
         return NOT_RUNNING
-    with store:
-        mode, reason = store.door_mode()
     if args.json:
         status = {
             "controller": f"not running ({problem})",

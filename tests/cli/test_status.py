@@ -94,6 +94,17 @@ def test_no_database_and_no_controller_exits_3(tmp_path: Path, cli: Cli) -> None
     assert_clean_error(result, "doorward init", code=3)
 
 
+def test_an_unreadable_database_and_no_controller_exits_3(box: Path, cli: Cli) -> None:
+    """A dead door is 3 even when its database cannot be read (1 would say it is running)."""
+    data = load_config(box).data_dir
+    for leftover in data.glob("doorward.db*"):
+        leftover.unlink()
+    (data / "doorward.db").write_bytes(b"this is not a database " * 200)
+    result = cli.on(box, "status")
+    assert result.code == 3, result
+    assert "controller not running" in result.err and result.err.count("\n") == 1
+
+
 def test_the_exit_codes_are_in_the_help(cli: Cli) -> None:
     text = cli("status", "--help").out
     for code in (
