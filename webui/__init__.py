@@ -127,6 +127,13 @@ def _nav_for(role: str, *, mock: bool) -> list[tuple[str, str]]:
     ]
 
 
+def _wants_json() -> bool:
+    """A poll (``*.json``) or anything under /api/ (a program) gets its errors as JSON."""
+    from webui.api_json import is_api_path
+
+    return request.path.endswith(".json") or is_api_path(request.path)
+
+
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(exc: CSRFError) -> tuple[str, int]:
@@ -136,7 +143,7 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(StoreError)
     def store_failed(exc: StoreError) -> Any:
         # e.g. the database is busy or unreadable: say so plainly; nothing was half-done.
-        if request.path.endswith(".json"):
+        if _wants_json():
             return {"error": str(exc)}, 503
         return render_template("error.html", code=503, message=str(exc)), 503
 
@@ -145,7 +152,7 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(RoleRequired)
     def role_required(exc: RoleRequired) -> Any:
         # Say which role the page needs and which one this account has, in the site's layout.
-        if request.path.endswith(".json"):
+        if _wants_json():
             return {"error": exc.description, "needs": list(exc.needs), "role": exc.role}, 403
         return render_template(
             "error.html",
@@ -160,6 +167,11 @@ def _register_errors(app: Flask) -> None:
     def http_error(exc: HTTPException) -> Any:
         if exc.code is None or exc.code < 400:
             return exc
-        if request.path.endswith(".json"):
-            return {"error": exc.description}, exc.code
+        if _wants_json():
+            allow = getattr(exc, "valid_methods", None)  # a 405 says what the path takes
+            return (
+                {"error": exc.description},
+                exc.code,
+                {"Allow": ", ".join(allow)} if allow else {},
+            )
         return render_template("error.html", code=exc.code, message=exc.description), exc.code

@@ -303,7 +303,7 @@ class Box:
         return self.ssh(f"doorward --config {CONFIG_ON_BOX} {args}", check=check)
 
     def status(self) -> dict[str, object]:
-        """``status --json`` of a running controller (exit 0, or 1 while an alarm is up; 3: none)."""
+        """``status --json`` of a running controller (exit 0, or 1 with an alarm up; 3: none)."""
         out = self.doorward("status --json; echo status-exit=$?")
         body, _, code = out.rpartition("status-exit=")
         assert code.strip() in ("0", "1"), f"doorward status exited {code.strip()}:\n{body}"

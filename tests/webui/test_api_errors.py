@@ -135,6 +135,8 @@ def test_a_nested_but_small_body_is_refused_by_its_fields(
         ("PUT", "/api/v1/lockdown", 405),
         ("PATCH", "/api/v1/openapi.json", 405),
         ("POST", "/api/", 405),
+        ("TRACE", "/api/v1/status", 405),  # refused by routing, before any blueprint
+        ("PROPFIND", "/api/v1/credentials", 405),
     ],
 )
 def test_unknown_paths_and_methods_under_api_answer_json(
