@@ -288,7 +288,8 @@ _BY_ACTION: dict[str, Callable[[EventLike, Mapping[str, Any]], str]] = {
     ),
     "reset_password": lambda e, d: (
         f"Password of {d.get('username')} reset by {by(e.actor)} "
-        "(a temporary one, to be replaced at the next sign-in)"
+        "(a temporary one, to be replaced at the next sign-in"
+        + ("; its API token revoked)" if d.get("api_token_revoked") else ")")
     ),
     "change_password": lambda e, d: f"Password of {d.get('username')} changed by {by(e.actor)}",
     "review": _review,

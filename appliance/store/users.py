@@ -207,6 +207,11 @@ def set_password(
     user.password_hash = hashed
     user.must_change_password = bool(temporary)
     ended = end_sessions(s, user.id)
+    detail: dict[str, object] = {"username": user.username, "sessions_ended": ended}
+    if temporary and user.api_token_hash is not None:
+        # A reset is for an account that may be in other hands: its API token goes too.
+        user.api_token_hash = None
+        detail["api_token_revoked"] = True
     s.flush()
     bump_rev(s)
     log_change(
@@ -214,7 +219,7 @@ def set_password(
         now_us,
         actor=who,
         action="reset_password" if temporary else "change_password",
-        detail={"username": user.username, "sessions_ended": ended},
+        detail=detail,
     )
 
 

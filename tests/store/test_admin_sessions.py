@@ -87,3 +87,19 @@ def test_the_last_admin_keeps_the_role(users: Store) -> None:
     with pytest.raises(StoreError, match="unknown role"):
         users.set_admin_user_role("clerk", "root", actor="t")
     assert users.set_admin_user_role("clerk", "operator", actor="t") is False
+
+
+def test_a_reset_revokes_the_accounts_api_token_but_a_change_of_ones_own_does_not(
+    users: Store,
+) -> None:
+    clerk = users.get_admin_user(username="clerk")
+    assert clerk is not None
+    users.set_api_token_digest("clerk", _digest(9), actor="web:clerk")
+    users.change_admin_password(clerk.id, HASH, actor="web:clerk")
+    kept = users.api_token_owner(clerk.id)
+    assert kept is not None and kept[1] == _digest(9)
+    users.reset_admin_password("clerk", HASH, actor="web:boss")
+    owner = users.api_token_owner(clerk.id)
+    assert owner is not None and owner[1] is None
+    event = users.query_events(limit=1)[0]
+    assert event.detail is not None and event.detail["api_token_revoked"] is True
