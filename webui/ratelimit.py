@@ -110,8 +110,11 @@ class RateLimiter:
             if len(self._failures) >= MAX_KEYS:
                 for key in list(self._failures):
                     self._recent(key, now)
-                while len(self._failures) >= MAX_KEYS:  # still full: forget the oldest key
-                    del self._failures[next(iter(self._failures))]
+                while len(self._failures) >= MAX_KEYS:
+                    # Still full: forget the oldest key that is not locked (spraying new keys must
+                    # not wipe a lock), or the oldest of all when every key is locked.
+                    unlocked = (k for k in self._failures if self._wait(k, now) <= 0)
+                    del self._failures[next(unlocked, next(iter(self._failures)))]
             for key in keys:
                 limit = self.rule(key).limit
                 times = self._recent(key, now) or self._failures.setdefault(key, deque())

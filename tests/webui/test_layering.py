@@ -69,6 +69,19 @@ def test_limiter_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert limiter.retry_after("user49") > 0
 
 
+def test_spraying_new_keys_does_not_wipe_a_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    from webui import ratelimit
+
+    monkeypatch.setattr(ratelimit, "MAX_KEYS", 10)
+    limiter = RateLimiter(limit=2, window=60, clock=Clock())
+    limiter.fail("account")
+    limiter.fail("account")
+    for n in range(50):  # one failure each: none of them locked
+        limiter.fail(f"sprayed{n}")
+    assert len(limiter._failures) <= 10
+    assert limiter.retry_after("account") > 0
+
+
 def test_limiter_refuses_nonsense_settings() -> None:
     with pytest.raises(ValueError):
         RateLimiter(limit=0)
