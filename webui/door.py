@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from appliance.controller.control import ControlError
-from appliance.store import StoreError
+from appliance.store import ModeChanged, StoreError
 from webui.auth import actor, require_role
 from webui.doorstate import door_now, mode_label, stored_mode
 from webui.forms import Form
@@ -90,7 +90,10 @@ def act(action: str) -> Page:
         flash("The door was unlocked once.", "ok")
         return redirect(url_for("door.index"))
     try:
-        st.store.set_mode(mode, reason=reason, actor=who)
+        st.store.set_mode(mode, reason=reason, actor=who, only_from=OFFERED[action])
+    except ModeChanged as exc:  # changed since the page was drawn (the button, the district)
+        form.error("reason", str(exc))
+        return _page(form), 409
     except StoreError as exc:
         form.error("reason", f"nothing was changed: {exc}")
         return _page(form), 503

@@ -4,7 +4,7 @@ The only code that writes SQL. Times in the database are UTC microseconds.
 """
 
 from appliance.store import fleet_models as _fleet_models  # noqa: F401  (the schema's tables)
-from appliance.store.errors import DistrictOwned, ImportRejected, StoreError
+from appliance.store.errors import DistrictOwned, ImportRejected, ModeChanged, StoreError
 from appliance.store.rows import (
     UNSET,
     CredentialRow,
@@ -28,6 +28,7 @@ __all__ = [
     "GroupRow",
     "HolderRow",
     "ImportRejected",
+    "ModeChanged",
     "ScheduleWindow",
     "Snapshot",
     "Store",

@@ -20,6 +20,10 @@ class DistrictOwned(StoreError):
     """A local change refused: what it would change comes from the district list."""
 
 
+class ModeChanged(StoreError):
+    """A mode change refused: the door's mode is no longer the one the change was meant for."""
+
+
 class ImportRejected(StoreError):
     """A CSV import refused as a whole; ``errors`` holds (line number, reason) for each problem."""
 

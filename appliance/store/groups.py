@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from appliance.core.model import GroupPolicy, Mode
 from appliance.store import district
 from appliance.store import validate as v
-from appliance.store.errors import StoreError
+from appliance.store.errors import ModeChanged, StoreError
 from appliance.store.events import bump_rev, log_change
 from appliance.store.models import Door, DoorSetting, Group
 from appliance.store.rows import UNSET, GroupRow, ScheduleWindow, Unset
@@ -259,8 +259,17 @@ def door_mode(s: Session) -> tuple[Mode, str | None]:
     return Mode(row.mode), row.mode_reason
 
 
-def set_mode(s: Session, now_us: int, mode: Mode | str, *, reason: str | None, actor: str) -> None:
-    """Store the door's mode; recorded as a ``mode`` event."""
+def set_mode(
+    s: Session,
+    now_us: int,
+    mode: Mode | str,
+    *,
+    reason: str | None,
+    actor: str,
+    only_from: Collection[str] | None = None,
+) -> None:
+    """Store the door's mode; recorded as a ``mode`` event. ``only_from``: the modes it may change
+    from, checked in the same transaction (a page's action must not undo a lockdown begun since)."""
     who = v.actor(actor)
     new = v.mode(mode)
     why = v.text(reason, "reason", max_len=500, required=False)
@@ -268,6 +277,8 @@ def set_mode(s: Session, now_us: int, mode: Mode | str, *, reason: str | None, a
     if row is None:
         raise StoreError("database is not initialised: run `doorward init` first")
     was = row.mode
+    if only_from is not None and was not in only_from:
+        raise ModeChanged(f"the door's mode is now {was.replace('_', ' ')}: nothing was changed")
     row.mode, row.mode_reason = new.value, why
     row.mode_changed_at, row.mode_changed_by = now_us, who
     s.flush()

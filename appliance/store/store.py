@@ -9,7 +9,7 @@ Times stored are UTC microseconds; times handed out are aware UTC datetimes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -142,10 +142,22 @@ class Store(StoreReads, DirectoryApi, TokensApi, UsersApi, AccountabilityApi, Fl
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def set_mode(self, mode: Mode | str, *, reason: str | None, actor: str) -> None:
-        """Store the door's mode (normal, lockdown, held_unlocked); recorded as a ``mode`` event."""
+    def set_mode(
+        self,
+        mode: Mode | str,
+        *,
+        reason: str | None,
+        actor: str,
+        only_from: Collection[str] | None = None,
+    ) -> None:
+        """Store the door's mode (normal, lockdown, held_unlocked); recorded as a ``mode`` event.
+
+        ``only_from``: refuse (ModeChanged) unless the mode is one of these, in one transaction.
+        """
         with self._db.write("setting the door mode") as s:
-            groups.set_mode(s, self._db.now_us(), mode, reason=reason, actor=actor)
+            groups.set_mode(
+                s, self._db.now_us(), mode, reason=reason, actor=actor, only_from=only_from
+            )
 
     def add_holder(
         self,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from appliance.core.model import Window
-from appliance.store import ScheduleWindow, Store, StoreError
+from appliance.store import ModeChanged, ScheduleWindow, Store, StoreError
 
 from .test_schema import _tables
 
@@ -159,3 +159,13 @@ def test_responders_cannot_be_weakened(store: Store, db_path: Path, change: dict
     with pytest.raises(StoreError, match="responders group cannot be changed"):
         store.update_group("responders", actor="a", **change)
     assert _tables(db_path) == before
+
+
+def test_a_mode_change_only_from_given_modes_is_refused_whole_otherwise(store: Store) -> None:
+    store.set_mode("lockdown", reason="drill", actor="test")
+    rev = store.current_rev()
+    with pytest.raises(ModeChanged, match="now lockdown: nothing was changed"):
+        store.set_mode("normal", reason="stale", actor="web:x", only_from=("held_unlocked",))
+    assert store.current_rev() == rev and store.door_mode()[0].value == "lockdown"
+    store.set_mode("normal", reason="drill over", actor="web:x", only_from=("lockdown",))
+    assert store.door_mode()[0].value == "normal"

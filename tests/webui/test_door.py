@@ -226,3 +226,23 @@ def test_ending_a_hold_returns_the_door_to_normal_by_who_and_why(
     assert event.actor == "web:operator" and event.reason == "event over"
     assert "refresh" in controller.commands()
     assert "Door mode is now normal" in operator.get("/door").get_data(as_text=True)
+
+
+def test_a_lockdown_begun_after_the_page_was_drawn_is_not_undone(
+    operator: FlaskClient,
+    store: Store,
+    controller: FakeController,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page saw a hold; the lockdown button was pressed since: 'End the hold' does nothing."""
+    from webui import door, doorstate
+
+    store.set_mode("lockdown", reason="button", actor="button")
+    seen = doorstate.StoredMode("held_unlocked", "open house", None, None)
+    monkeypatch.setattr(door, "stored_mode", lambda: seen)  # the mode when the page checked
+    rev = store.current_rev()
+    response = operator.post("/door/hold_off", data={"reason": "event over", "confirm": "yes"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409 and "now lockdown: nothing was changed" in text
+    assert store.current_rev() == rev and store.door_mode()[0].value == "lockdown"
+    assert "refresh" not in controller.commands()
