@@ -6,8 +6,6 @@ decides on changes (as with the fleet agent's link state).
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -17,15 +15,11 @@ from appliance.store.events import log_change
 from appliance.store.models import AdminSession, AdminUser
 from appliance.store.users import AdminUserRow, _row, end_sessions
 
-_DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 CLIENT_MAX = 64
 
 
 def _digest(value: object) -> str:
-    if not isinstance(value, str) or not _DIGEST_RE.fullmatch(value):
-        # A session id itself must never be written to disk: only its SHA-256.
-        raise StoreError("a session must be stored as the SHA-256 hex digest of its id")
-    return value
+    return v.sha256_hex(value, "a session id")
 
 
 def open_session(
@@ -74,7 +68,9 @@ def open_session(
 
 def session_user(s: Session, now_us: int, digest: object) -> AdminUserRow | None:
     """The enabled account a live session belongs to, or None (unknown, expired, disabled)."""
-    if not isinstance(digest, str) or not _DIGEST_RE.fullmatch(digest):
+    try:
+        digest = _digest(digest)
+    except StoreError:  # not a digest at all: no session has it
         return None
     found = s.execute(
         select(AdminUser, AdminSession.expires_at)

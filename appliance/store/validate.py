@@ -20,6 +20,7 @@ MAX_DOORS = 1000
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_BUT_NEWLINE_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -282,3 +283,11 @@ def contains_pattern(term: str) -> str:
     """A LIKE pattern (escape character backslash) matching ``term`` anywhere, literally."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def sha256_hex(value: object, what: str) -> str:
+    """A SHA-256 hex digest (64 lowercase hex digits) of ``what``: never the secret itself."""
+    if not isinstance(value, str) or not _SHA256_RE.fullmatch(value):
+        # A token or session id handed to the store by mistake must never be written to disk.
+        raise StoreError(f"{what} must be stored as its SHA-256 hex digest")
+    return value
