@@ -10,8 +10,8 @@ from pathlib import Path
 
 from appliance.controller.stats import percentile
 from appliance.store import Store
-from tests.fakes.box import start_controller_process, write_config
-from tests.fakes.pigpiod import PigpiodEmulator
+from appliance.testing.box import start_controller_process, write_config
+from appliance.testing.pigpiod import PigpiodEmulator
 
 CACHE = Path(__file__).parent / ".cache"
 

@@ -33,14 +33,20 @@ from typing import Any
 
 from appliance.config import load_config
 from appliance.controller import control
-from appliance.fleet.collector import Collector
-from appliance.fleet.console import CONFIG_NAME, District, Publisher, init_district, open_district
+from appliance.district.collector import Collector
+from appliance.district.console import (
+    CONFIG_NAME,
+    District,
+    Publisher,
+    init_district,
+    open_district,
+)
+from appliance.district.state import DistrictStore
 from appliance.store import EventRecord, Store
-from appliance.store.console_state import DistrictStore
+from appliance.testing.box import write_config
+from appliance.testing.mosquitto import Mosquitto
 from appliance.wiegand.formats import encode
 from bench.common import pct, rss_mib
-from tests.fakes.box import write_config
-from tests.fakes.mosquitto import Mosquitto
 
 BOXES = 50
 ROUNDS = 4

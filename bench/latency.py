@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from appliance.controller import control
+from appliance.testing.pigpiod import PigpiodEmulator, card_edges
 from appliance.wiegand.formats import encode
 from bench.common import box, cards_csv, controller_process, doorward, pct
-from tests.fakes.pigpiod import PigpiodEmulator, card_edges
 
 D0, D1, STRIKE = 14, 15, 26
 CASES = ((1000, None), (1000, 26), (2000, None), (2000, 26))

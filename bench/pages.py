@@ -61,7 +61,7 @@ def database() -> Path:
 
 def _app(db: Path, home: Path) -> Any:
     from appliance.config import load_config
-    from tests.fakes.box import write_config
+    from appliance.testing.box import write_config
     from webui import create_app
     from webui.security import make_hasher
 
@@ -118,9 +118,9 @@ def door_beside_busy_pages(reads: int = 60) -> dict[str, float]:
     """Edge-to-relay p50/p99 (1 ms reader, frame_bits 26) quiet, then with pages hammered."""
     import tempfile
 
+    from appliance.testing.pigpiod import PigpiodEmulator
     from bench.common import box, controller_process
     from bench.latency import _reads
-    from tests.fakes.pigpiod import PigpiodEmulator
 
     db = database()
     with tempfile.TemporaryDirectory() as tmp:

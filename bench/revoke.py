@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from appliance.testing.pigpiod import PigpiodEmulator, card_edges
 from appliance.wiegand.formats import encode
 from bench.common import box, controller_process, doorward, pct
-from tests.fakes.pigpiod import PigpiodEmulator, card_edges
 
 D0, D1 = 14, 15
 

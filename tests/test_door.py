@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from appliance.core.model import Mode
 from appliance.door import Door, DoorSettings
-from tests.fakes.switch import RecordingSwitch
+from appliance.testing.switch import RecordingSwitch
 
 
 def make(

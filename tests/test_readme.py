@@ -28,8 +28,8 @@ from appliance.controller import Controller
 from appliance.firmware import power_on_problems
 from appliance.fleet.signing import new_private_key, public_key_text
 from appliance.store import Store
-from tests.fakes.mosquitto import Mosquitto, running_mosquitto
-from tests.fakes.pki import Pki
+from appliance.testing.mosquitto import Mosquitto, running_mosquitto
+from appliance.testing.pki import Pki
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -20,7 +20,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.fakes.mosquitto import MOSQUITTO, Mosquitto
+from appliance.testing.mosquitto import MOSQUITTO, Mosquitto
 from tests.test_readme import ROOT, blocks
 
 FLEET_PAGE = ROOT / "docs" / "fleet.md"

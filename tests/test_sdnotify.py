@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from appliance.sdnotify import Notifier
-from tests.fakes.box import running_box
+from appliance.testing.box import running_box
 
 
 class Systemd:

@@ -9,11 +9,11 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from appliance.box import files as boxfiles
 from appliance.config import Config
 from appliance.provision.status import read_status
 from appliance.release import read_release
 from appliance.store import Store, StoreError
-from webui import boxfiles
 from webui.ratelimit import RateLimiter
 from webui.security import add_security_headers, make_hasher
 from webui.state import EXTENSION, WebState

@@ -8,14 +8,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from appliance.store import StoreError
-from appliance.store.accountability import (
+from appliance.store.accountability_api import AccountabilityApi
+from appliance.store.tables.accountability import (
     INCIDENT_MAX,
     MAX_DAYS,
     NOTE_MAX,
     REVIEW_STATES,
     ResponderEntry,
 )
-from appliance.store.accountability_api import AccountabilityApi
 from webui import localtime
 from webui.auth import actor, require_role
 from webui.events import api

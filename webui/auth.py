@@ -21,8 +21,9 @@ from flask import (
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from appliance.box import files as boxfiles
 from appliance.store import AdminUserRow, EventRecord, StoreError
-from webui import api_json, boxfiles, sessions
+from webui import api_json, sessions
 from webui.forms import Form
 from webui.ratelimit import ACCOUNT, CLIENT, DEVICE, PAIR, SCOPES, sign_in_keys
 from webui.security import PASSWORD_MAX, PASSWORD_MIN, safe_next, verify_password

@@ -19,7 +19,9 @@ from appliance.core.describe import mode_after, sentence
 from appliance.core.event_kinds import KIND_GROUPS, kind_label, unknown_kinds
 from appliance.store import EventRow, Store, StoreError
 from appliance.store.accountability_api import AccountabilityApi
-from appliance.store.csvcell import safe_cell as safe_cell  # every export's one formula guard
+from appliance.store.tables.csvcell import (
+    safe_cell as safe_cell,  # every export's one formula guard
+)
 from webui import localtime
 from webui.auth import ANY_ROLE, require_role
 from webui.forms import MAX_INT, Form

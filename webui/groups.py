@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from appliance.store import DistrictOwned, GroupRow, StoreError
-from appliance.store.groups import RESPONDERS
+from appliance.store.tables.groups import RESPONDERS
 from webui import schedule_form as sf
 from webui.auth import ANY_ROLE, actor, require_role
 from webui.state import state

@@ -46,7 +46,8 @@ def build_parser(
     parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
 ) -> argparse.ArgumentParser:
     """The whole command tree (every level built with ``parser_class``)."""
-    from appliance.cli import cards, demo, door, events, fleet, provision, web
+    from appliance.cli import cards, demo, door, events, provision, web
+    from appliance.district import cli as fleet
 
     parser = parser_class(
         prog="doorward",

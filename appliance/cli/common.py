@@ -35,7 +35,7 @@ def load(args: argparse.Namespace) -> Config:
     """The config named by --config or $DOORWARD_CONFIG (or, under ``fleet``, the console's)."""
     district = getattr(args, "district", None)
     if district is not None:
-        from appliance.fleet.console import console_config, open_district
+        from appliance.district.console import console_config, open_district
 
         open_district(Path(district))  # a clear message if it is not a district directory
         return console_config(Path(district))

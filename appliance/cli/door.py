@@ -78,8 +78,8 @@ def register(sub: Any) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     config = load(args)
+    from appliance.box.files import ensure_setup_code
     from appliance.cli.web import setup_code_line
-    from webui.boxfiles import ensure_setup_code
 
     with Store.for_data_dir(config.data_dir) as store:
         store.init(config.door.name)

@@ -22,7 +22,7 @@ from appliance.config import Config, ConfigError
 from appliance.store import Store
 
 if TYPE_CHECKING:
-    from webui.tls import TlsFiles
+    from appliance.box.tls import TlsFiles
 
 LOG = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
@@ -69,7 +69,7 @@ def setup_code_line(code: str | None) -> str | None:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    from webui.boxfiles import ensure_setup_code
+    from appliance.box.files import ensure_setup_code
 
     yield_to_the_door()
     try:
@@ -122,8 +122,8 @@ def tls_lines(files: TlsFiles) -> list[str]:
 
 
 def _serve_tls(config: Config, host: str, port: int) -> int:
+    from appliance.box.tls import ensure_certificate
     from webui import create_app
-    from webui.tls import ensure_certificate
 
     files = ensure_certificate(config.data_dir, extra_addresses=[host])
     for line in tls_lines(files):
@@ -157,7 +157,7 @@ def _serve_unprovisioned(args: argparse.Namespace, data_dir: Path, problem: str)
         print(f"status page at http://{_url_host(args.host)}:{args.port}/", flush=True)
         waitress.serve(app, host=args.host, port=args.port, threads=2, ident="doorward")
         return 0
-    from webui.tls import ensure_certificate
+    from appliance.box.tls import ensure_certificate
 
     try:
         files = ensure_certificate(data_dir, extra_addresses=[args.host])

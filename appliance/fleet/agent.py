@@ -30,7 +30,7 @@ from appliance.fleet.link import Link, Tls, parse_broker
 from appliance.fleet.messages import Change, Snapshot, parse_list
 from appliance.fleet.signing import Rejected, load_public_key, open_envelope
 from appliance.store import EventRecord, Store, StoreError
-from appliance.store.fleet_apply import Applied, FleetApply
+from appliance.store.fleet.apply import Applied, FleetApply
 
 LOG = logging.getLogger(__name__)
 BATCH_EVENTS = 500

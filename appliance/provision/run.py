@@ -165,7 +165,7 @@ def _restore(paths: Paths, live: bool) -> Outcome:
 
 def _forget_used_setup_code(paths: Paths) -> None:
     """The card's copy of the setup code goes once the code has been used."""
-    from webui.boxfiles import SETUP_CODE_FILE as IN_DATA
+    from appliance.box.files import SETUP_CODE_FILE as IN_DATA
 
     on_card = paths.boot / SETUP_CODE_FILE
     if on_card.exists() and not (paths.data / IN_DATA).exists():
@@ -229,8 +229,8 @@ def _summary(request: Request, config: Config | None) -> str:
 
 def _init_box(config: Config, paths: Paths) -> str | None:
     """``doorward init``: the database at its newest schema, and the setup code while unused."""
+    from appliance.box.files import ensure_setup_code
     from appliance.store import Store
-    from webui.boxfiles import ensure_setup_code
 
     with Store.for_data_dir(config.data_dir) as store:
         store.init(config.door.name, actor="doorward provision")
@@ -239,7 +239,7 @@ def _init_box(config: Config, paths: Paths) -> str | None:
 
 def _certificate(config: Config, paths: Paths) -> None:
     """The admin page's certificate, made for this box's name (again if the name changed)."""
-    from webui.tls import CERT_FILE, KEY_FILE, TLS_DIR, ensure_certificate
+    from appliance.box.tls import CERT_FILE, KEY_FILE, TLS_DIR, ensure_certificate
 
     hostname = hostname_for(config)
     folder = config.data_dir / TLS_DIR

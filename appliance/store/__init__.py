@@ -3,7 +3,6 @@
 The only code that writes SQL. Times in the database are UTC microseconds.
 """
 
-from appliance.store import fleet_models as _fleet_models  # noqa: F401  (the schema's tables)
 from appliance.store.errors import DistrictOwned, ImportRejected, ModeChanged, StoreError
 from appliance.store.rows import (
     UNSET,
@@ -16,7 +15,7 @@ from appliance.store.rows import (
     Snapshot,
 )
 from appliance.store.store import Store
-from appliance.store.users import AdminUserRow
+from appliance.store.tables.users import AdminUserRow
 
 __all__ = [
     "UNSET",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from appliance.store import accountability, fob_reports
-from appliance.store.accountability import FobReportRow, ResponderEntry
 from appliance.store.db import Database
+from appliance.store.tables import accountability, fob_reports
+from appliance.store.tables.accountability import FobReportRow, ResponderEntry
 
 
 class AccountabilityApi:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from appliance.store import directory
 from appliance.store.db import Database
-from appliance.store.directory import AgencyRow, FobChoice
 from appliance.store.rows import HolderRow
+from appliance.store.tables import directory
+from appliance.store.tables.directory import AgencyRow, FobChoice
 
 __all__ = ["AgencyRow", "DirectoryApi", "FobChoice"]
 

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from appliance.core.model import Mode, Status
-from appliance.store import cards, csvio, directory, district, events, groups, queries, users
 from appliance.store.db import Database
+from appliance.store.fleet import district
 from appliance.store.rows import CredentialRow, EventRow, GroupRow, HolderRow
-from appliance.store.users import AdminUserRow
+from appliance.store.tables import cards, csvio, directory, events, groups, queries, users
+from appliance.store.tables.users import AdminUserRow
 
 CardSelector = cards.CardSelector
 

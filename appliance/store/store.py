@@ -16,13 +16,12 @@ from types import TracebackType
 from typing import Any
 
 from appliance.core.model import CardEntry, GroupPolicy, Mode, Status
-from appliance.store import card_history, cards, csvio, events, groups, holders, queries
 from appliance.store import validate as v
 from appliance.store.accountability_api import AccountabilityApi
 from appliance.store.db import DB_NAME, DEFAULT_BUSY_TIMEOUT_MS, Database, prepare_data_dir
 from appliance.store.directory_api import DirectoryApi
 from appliance.store.errors import StoreError
-from appliance.store.fleet_state import FleetStateApi
+from appliance.store.fleet.link import FleetStateApi
 from appliance.store.reads import StoreReads
 from appliance.store.rows import (
     UNSET,
@@ -33,6 +32,7 @@ from appliance.store.rows import (
     Snapshot,
     Unset,
 )
+from appliance.store.tables import card_history, cards, csvio, events, groups, holders, queries
 from appliance.store.tokens_api import TokensApi
 from appliance.store.users_api import UsersApi
 
@@ -87,7 +87,7 @@ class Store(StoreReads, DirectoryApi, TokensApi, UsersApi, AccountabilityApi, Fl
         with self._db.migrating("initialising the database") as s:
             from alembic.util.exc import CommandError as AlembicError  # slow to import: only here
 
-            from appliance.store import migrate
+            from appliance.store.schema import migrate
 
             try:
                 migrate.upgrade(s.connection())
@@ -99,7 +99,7 @@ class Store(StoreReads, DirectoryApi, TokensApi, UsersApi, AccountabilityApi, Fl
     def schema_is_current(self) -> bool:
         """True if the database is at the newest migration this code ships."""
         with self._db.read("checking the schema") as s:
-            from appliance.store import migrate
+            from appliance.store.schema import migrate
 
             return migrate.current_revisions(s.connection()) == migrate.head_revisions()
 

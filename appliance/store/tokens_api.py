@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from appliance.store import tokens
 from appliance.store.db import Database
-from appliance.store.users import AdminUserRow
+from appliance.store.tables import tokens
+from appliance.store.tables.users import AdminUserRow
 
 
 class TokensApi:

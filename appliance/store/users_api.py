@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from appliance.store import sessions, users
 from appliance.store.db import Database
-from appliance.store.users import AdminUserRow
+from appliance.store.tables import sessions, users
+from appliance.store.tables.users import AdminUserRow
 
 
 class UsersApi:

@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 from appliance.core.model import Mode, Status, Window
 from appliance.store.errors import StoreError
-from appliance.store.models import SOURCES
 from appliance.store.rows import ScheduleWindow, datetime_to_us
+from appliance.store.schema.box import SOURCES
 from appliance.wiegand.formats import Credential, WiegandError, credential_from_fields
 
 MAX_SQLITE_INT = 2**63 - 1

@@ -19,7 +19,7 @@ import pytest
 
 from appliance.cli.demo_web import wait_for_port
 from appliance.store import Store
-from tests.fakes.box import start_controller_process, write_config
+from appliance.testing.box import start_controller_process, write_config
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"

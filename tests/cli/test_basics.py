@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from appliance.config import ENV_VAR
+from appliance.testing.box import write_config
 from tests.cli.util import Cli, assert_clean_error, census
-from tests.fakes.box import write_config
 
 CONTRACT = ["init", "run", "demo", "card", "lockdown", "swipe", "events", "status"]
 

@@ -8,8 +8,8 @@ import pytest
 
 from appliance.config import load_config
 from appliance.store import Store
+from appliance.testing.district import add_district_card
 from tests.cli.util import Cli, assert_clean_error, census
-from tests.fakes.district import add_district_card
 
 ADD = ["card", "add", "--holder", "Officer Jane Ortiz"]
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from appliance.testing.box import decision, mock, running_box
 from appliance.wiegand.formats import encode
 from tests.cli.util import Cli, assert_clean_error, census, doorward_cmd
-from tests.fakes.box import decision, mock, running_box
 
 CONTRACT_FIELDS = {"time", "kind", "reason", "credential", "holder", "serial"}
 
@@ -144,7 +144,7 @@ def test_bad_limit_is_a_usage_error(box: Path, cli: Cli, limit: str) -> None:
 
 
 def test_events_need_an_initialised_box(tmp_path: Path, cli: Cli) -> None:
-    from tests.fakes.box import write_config
+    from appliance.testing.box import write_config
 
     assert_clean_error(cli.on(write_config(tmp_path), "events"), "doorward init", code=1)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from appliance.testing.box import decision, mock, running_box
 from appliance.wiegand.formats import encode
 from tests.cli.util import SWIPE_INTERVAL, Cli, assert_clean_error, census
-from tests.fakes.box import decision, mock, running_box
 
 RESPONDER = ["--format", "H10301", "--facility", "100", "--number", "1001"]
 STAFF = ["--format", "h10301", "--facility", "12", "--number", "3456"]

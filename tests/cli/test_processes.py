@@ -56,7 +56,7 @@ def test_run_serves_the_door_until_sigterm(box: Path, cli: Cli) -> None:
 
 
 def test_run_refuses_an_uninitialised_box(tmp_path: Path) -> None:
-    from tests.fakes.box import write_config
+    from appliance.testing.box import write_config
 
     result = run_process("--config", str(write_config(tmp_path)), "run", timeout=30)
     assert result.returncode == 1

@@ -10,9 +10,9 @@ import pytest
 
 from appliance.cli import status as status_cli
 from appliance.config import load_config
+from appliance.testing.box import decision, mock, running_box, write_config
 from appliance.wiegand.formats import encode
 from tests.cli.util import Cli, assert_clean_error
-from tests.fakes.box import decision, mock, running_box, write_config
 
 PYTHON_VALUES = ("True", "False", "None", "{'", "['", "_us", "_s:")
 

@@ -14,7 +14,7 @@ import pytest
 from appliance.cli import main
 from appliance.config import load_config
 from appliance.store import Store
-from tests.fakes.box import write_config
+from appliance.testing.box import write_config
 
 # The box runs in this process, where the CLI's own polling competes for the interpreter: a
 # common 2 ms reader, which the controller must read whole however busy it is.

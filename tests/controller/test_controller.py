@@ -10,8 +10,8 @@ import pytest
 from appliance.controller import control
 from appliance.core.model import Mode, Status
 from appliance.store import Store, StoreError
+from appliance.testing.box import decision, mock, running_box
 from appliance.wiegand.formats import encode
-from tests.fakes.box import decision, mock, running_box
 
 RESPONDER = encode("H10301", 1001, 100)
 STAFF = encode("H10301", 3456, 12)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from appliance.store import Store
+from appliance.testing.box import start_controller_process, write_config
+from appliance.testing.pigpiod import PigpiodEmulator, card_edges
 from appliance.wiegand.formats import encode
-from tests.fakes.box import start_controller_process, write_config
-from tests.fakes.pigpiod import PigpiodEmulator, card_edges
 
 D0, D1, STRIKE = 14, 15, 26
 CARDS = 40

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from appliance.core.model import Mode
 from appliance.store import Store
+from appliance.testing.box import decision, mock, running_box, seed
 from appliance.wiegand.formats import encode
 from appliance.wiegand.waveform import waveform
-from tests.fakes.box import decision, mock, running_box, seed
 
 INPUTS = """
 [dps]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from appliance.testing.box import decision, running_box
+from appliance.testing.pigpiod import WRAP, PigpiodEmulator, card_edges
 from appliance.wiegand.formats import encode
-from tests.fakes.box import decision, running_box
-from tests.fakes.pigpiod import WRAP, PigpiodEmulator, card_edges
 
 D0, D1, STRIKE = 14, 15, 26
 RESPONDER = encode("H10301", 1001, 100)

@@ -9,7 +9,7 @@ import pytest
 from appliance.config import ConfigError, load_config
 from appliance.core.model import Mode
 from appliance.store import Store
-from tests.fakes.box import running_box, write_config
+from appliance.testing.box import running_box, write_config
 
 ALL_WEEK = 'unlocked_schedule = [{days = "mon-sun", start = "00:00", end = "24:00"}]'
 

@@ -11,8 +11,8 @@ import pytest
 from appliance.controller import Controller
 from appliance.door import DoorSettings, SettingError, check_setting, settings_with
 from appliance.store import Store
+from appliance.testing.box import decision, mock, running_box
 from appliance.wiegand.formats import encode
-from tests.fakes.box import decision, mock, running_box
 
 RESPONDER = encode("H10301", 1001, 100)
 REX = """

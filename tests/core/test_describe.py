@@ -19,7 +19,7 @@ SOURCES = [
     p
     for top in ("appliance", "webui")
     for p in (ROOT / top).rglob("*.py")
-    if "migrations" not in p.parts and p.parts[-2] != "cli"  # argparse's action= is not ours
+    if "migrations" not in p.parts and "cli" not in (p.parts[-2], p.stem)  # argparse's action=
 ]
 _LITERAL = re.compile(r'"([a-z][a-z0-9_]*)"')
 _ALTERNATIVE = r'("[a-z_]+"(?:\s+if\s+[^,\n]+?\s+else\s+"[a-z_]+")?)'

@@ -17,14 +17,20 @@ import pytest
 from appliance.cli import main
 from appliance.config import Config, load_config
 from appliance.controller import Controller
+from appliance.district.collector import collect_for
+from appliance.district.console import District, init_district
 from appliance.fleet.agent import Agent
-from appliance.fleet.collector import collect_for
-from appliance.fleet.console import District, init_district
 from appliance.store import EventRecord, Store
+from appliance.testing.box import (
+    EventWaiter,
+    mock,
+    running_box,
+    start_controller_process,
+    write_config,
+)
+from appliance.testing.mosquitto import Mosquitto, running_mosquitto
 from appliance.wiegand.formats import encode
 from tests.cli.util import Cli
-from tests.fakes.box import EventWaiter, mock, running_box, start_controller_process, write_config
-from tests.fakes.mosquitto import Mosquitto, running_mosquitto
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from appliance.core.model import Mode, Status
 from appliance.store import Store, StoreError
-from appliance.store.fleet_apply import REMOVED, FleetApply
+from appliance.store.fleet.apply import REMOVED, FleetApply
 
 GROUP = {
     "name": "custodians",

@@ -8,7 +8,7 @@ import pytest
 
 from appliance.config import ConfigError, load_config
 from appliance.fleet.signing import new_private_key, public_key_text
-from tests.fakes.box import write_config
+from appliance.testing.box import write_config
 
 PUB = public_key_text(new_private_key().public_key())
 

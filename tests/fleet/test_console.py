@@ -8,12 +8,18 @@ from typing import Any
 
 import pytest
 
-from appliance.fleet.collector import Collector
-from appliance.fleet.console import District, DistrictError, Publisher, init_district, open_district
+from appliance.district.collector import Collector
+from appliance.district.console import (
+    District,
+    DistrictError,
+    Publisher,
+    init_district,
+    open_district,
+)
+from appliance.district.state import DistrictStore
 from appliance.fleet.messages import Change, Snapshot, parse_list
 from appliance.fleet.signing import Rejected, load_public_key, open_envelope
 from appliance.store import Store
-from appliance.store.console_state import DistrictStore
 from tests.cli.util import Cli
 
 BROKER = "mqtt://127.0.0.1:1"  # never dialled by these tests

@@ -10,12 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from appliance.config import load_config
-from appliance.fleet.collector import Collector
-from appliance.fleet.console import District, Publisher, publish_now
+from appliance.district.collector import Collector
+from appliance.district.console import District, Publisher, publish_now
+from appliance.district.state import DistrictStore
 from appliance.store import Store
-from appliance.store.console_state import DistrictStore
-from appliance.store.fleet_apply import FleetApply
-from tests.fakes.mosquitto import Mosquitto
+from appliance.store.fleet.apply import FleetApply
+from appliance.testing.mosquitto import Mosquitto
 
 from .conftest import (
     FleetBox,

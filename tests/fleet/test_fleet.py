@@ -13,15 +13,15 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from appliance.core.model import Mode
+from appliance.district.console import District
+from appliance.district.state import DistrictStore
 from appliance.fleet import topics
-from appliance.fleet.console import District
 from appliance.fleet.link import Link, parse_broker
 from appliance.fleet.signing import canonical_json, new_private_key, seal
 from appliance.store import Store
-from appliance.store.console_state import DistrictStore
+from appliance.testing.box import seed
+from appliance.testing.mosquitto import Mosquitto
 from tests.cli.util import Census, census
-from tests.fakes.box import seed
-from tests.fakes.mosquitto import Mosquitto
 
 from .conftest import console, fleet_box, settled, wait_for
 

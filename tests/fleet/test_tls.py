@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from appliance.fleet.console import init_district
+from appliance.district.console import init_district
 from appliance.fleet.link import Link, LinkError, Tls, parse_broker
-from tests.fakes.mosquitto import running_mosquitto
-from tests.fakes.pki import Pki
+from appliance.testing.mosquitto import running_mosquitto
+from appliance.testing.pki import Pki
 
 from .conftest import console, fleet_box, settled
 

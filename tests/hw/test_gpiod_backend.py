@@ -17,8 +17,8 @@ from gpiod.line import Edge as LineEdge
 
 from appliance.hw import D0, D1, HIGH, LOW, Edge, HardwareError, edge_source, gpiod_backend
 from appliance.hw.gpiod_backend import EVENT_BUFFER_SIZE, GpiodEdgeSource
+from appliance.testing.gpiod_lines import FakeChip, FakeLineRequest
 from appliance.wiegand.waveform import waveform
-from tests.fakes.gpiod_lines import FakeChip, FakeLineRequest
 
 CARD = "10000000100000000000000010"
 PINS = (17, 27)

@@ -14,7 +14,7 @@ from gpiozero.pins import Pin
 from appliance.hw import HardwareError, lgpio_backend, rpigpio_backend
 from appliance.hw.io import input_pin, output_pin
 from appliance.hw.mock_backend import LatchingMockPin, make_pin_factory
-from tests.fakes.gpiod_lines import FakeLgpio
+from appliance.testing.gpiod_lines import FakeLgpio
 
 RELAY = 22
 

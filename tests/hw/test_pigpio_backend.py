@@ -15,7 +15,7 @@ from gpiozero.pins.pigpio import PiGPIOFactory
 
 from appliance.hw import D0, D1, HIGH, LOW, TIMEOUT, Edge, HardwareError, edge_source
 from appliance.hw.pigpio_backend import PigpioEdgeSource, make_edge_source, make_pin_factory
-from tests.fakes.pigpiod import BR1, NOIB, TICK, WRAP, PigpiodEmulator, card_edges
+from appliance.testing.pigpiod import BR1, NOIB, TICK, WRAP, PigpiodEmulator, card_edges
 
 D0_GPIO, D1_GPIO, RELAY_GPIO = 5, 6, 17
 BITS = "10110011100011110000111110"  # 26 bits

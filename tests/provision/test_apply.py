@@ -314,8 +314,8 @@ def test_a_failure_part_way_is_reported_and_retried(
 
 def test_the_applied_config_runs_a_door(box: Box) -> None:
     """What provisioning leaves is what the controller unit starts: a door that runs, locked."""
+    from appliance.testing.box import start_controller_process
     from tests.cli.util import run_process
-    from tests.fakes.box import start_controller_process
 
     box.write(BASIC)
     assert box.run().code == 0

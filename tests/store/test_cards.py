@@ -11,7 +11,7 @@ import pytest
 from appliance.core.model import Status, card_key
 from appliance.core.pins import verify_pin
 from appliance.store import UNSET, DistrictOwned, Store, StoreError
-from tests.fakes.district import add_district_card
+from appliance.testing.district import add_district_card
 
 from .conftest import T0, StepClock
 from .test_schema import _tables

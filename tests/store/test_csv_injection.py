@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from appliance.store import Store
-from appliance.store.csvcell import FORMULA_START, SafeWriter, restore_cell, safe_cell
+from appliance.store.tables.csvcell import FORMULA_START, SafeWriter, restore_cell, safe_cell
 
 HOSTILE_HOLDER = '=HYPERLINK("http://x","y")'
 SERIALS = ("+1", "-2", "@SUM(1)", "'quoted", "\uff1dcmd", "plain")

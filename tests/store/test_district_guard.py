@@ -7,17 +7,9 @@ from typing import Any
 
 import pytest
 
-from appliance.store import (
-    UNSET,
-    DistrictOwned,
-    ImportRejected,
-    Store,
-    StoreError,
-    cards,
-    groups,
-    holders,
-)
-from tests.fakes.district import add_district_card
+from appliance.store import UNSET, DistrictOwned, ImportRejected, Store, StoreError
+from appliance.store.tables import cards, groups, holders
+from appliance.testing.district import add_district_card
 
 CONSOLE = "comes from the district list: change it at the district console, not on this box"
 CLASH = "from the district list: change it at the district console, not on this box"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from appliance.store import Store, StoreError
-from appliance.store.fleet_state import MAX_STATUS_CHARS
+from appliance.store.fleet.link import MAX_STATUS_CHARS
 
 STATUS: dict[str, Any] = {
     "connected": True,

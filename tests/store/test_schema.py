@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, event
 
 from appliance.core.model import Mode
 from appliance.store import Store, StoreError
-from appliance.store.migrate import head_revisions
-from appliance.store.models import Base
+from appliance.store.schema.box import Base
+from appliance.store.schema.migrate import head_revisions
 
 from .conftest import StepClock
 

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from appliance.config import Config, load_config
 from appliance.controller.control import SOCKET_NAME
 from appliance.store import Store
-from tests.fakes.box import write_config
+from appliance.testing.box import write_config
 from webui import create_app
 
 PASSWORD = "correct horse battery"

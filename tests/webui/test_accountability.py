@@ -17,7 +17,7 @@ from sqlalchemy import event
 from appliance.config import Config, load_config
 from appliance.store import EventRecord, Store, StoreError
 from appliance.store.accountability_api import AccountabilityApi
-from tests.fakes.box import write_config
+from appliance.testing.box import write_config
 from tests.webui.conftest import AuthActions
 
 DAY = 86_400.0

@@ -14,7 +14,7 @@ import pytest
 
 from appliance.config import Config, load_config
 from appliance.store import Store
-from tests.fakes.box import write_config
+from appliance.testing.box import write_config
 from tests.webui.conftest import PASSWORD, StepClock, add_user, csrf_token, make_app
 from tests.webui.test_accountability import AccStore, api
 
@@ -39,8 +39,8 @@ def _at_0001(path: Path) -> None:
     """A database as the previous release left it: schema 0001, with a responder entry."""
     from alembic import command
 
-    from appliance.store import migrate
     from appliance.store.db import Database
+    from appliance.store.schema import migrate
 
     db = Database(path)
     try:
@@ -87,7 +87,7 @@ def test_models_match_the_migrations(store: Store) -> None:
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
 
-    from appliance.store.models import Base
+    from appliance.store.schema.box import Base
 
     engine = create_engine(f"sqlite:///{store.path}")
     try:

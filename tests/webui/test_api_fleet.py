@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from appliance.config import Config
 from appliance.store import Store
-from tests.fakes.district import add_district_card
+from appliance.testing.district import add_district_card
 from tests.webui.test_api import api_store, call, make_tokens, state
 from webui import fleet
 

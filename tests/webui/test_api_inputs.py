@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from appliance.config import Config
 from appliance.store import EventRecord, Store
-from tests.fakes.box import running_box
+from appliance.testing.box import running_box
 from tests.webui.conftest import FakeController, StepClock, add_user, make_app
 from tests.webui.test_api import ApiStore, api_store, call, give_token, make_tokens, state, with_api
 

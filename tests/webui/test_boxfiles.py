@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from appliance.box import files as boxfiles
 from appliance.cli import main
 from appliance.config import Config
 from appliance.store import Store
-from webui import boxfiles
 
 
 def mode_of(path: Path) -> int:

@@ -8,8 +8,8 @@ from flask.testing import FlaskClient
 
 from appliance.config import Config
 from appliance.store import EventRecord, Store
+from appliance.testing.box import decision, mock, running_box
 from appliance.wiegand.formats import encode
-from tests.fakes.box import decision, mock, running_box
 from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
 
 

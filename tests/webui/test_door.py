@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from appliance.store import Store
-from tests.fakes.box import running_box
+from appliance.testing.box import running_box
 from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
 
 

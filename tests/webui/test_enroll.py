@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from appliance.store import Store
+from appliance.testing.box import decision, mock, running_box
 from appliance.wiegand.formats import encode
-from tests.fakes.box import decision, mock, running_box
 from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
 
 FROM_DOOR = "/fobs/issue?from=last_unknown"

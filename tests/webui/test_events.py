@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from appliance.config import Config, load_config
 from appliance.store import EventRecord, EventRow, Store
-from tests.fakes.box import write_config
+from appliance.testing.box import write_config
 from tests.webui.conftest import AuthActions
 from webui import events
 

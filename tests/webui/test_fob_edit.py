@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from appliance.config import Config, load_config
 from appliance.core.pins import verify_pin
 from appliance.store import EventRecord, Store
-from tests.fakes.box import write_config
-from tests.fakes.district import add_district_card
+from appliance.testing.box import write_config
+from appliance.testing.district import add_district_card
 from tests.webui.conftest import (
     PASSWORD,
     AuthActions,

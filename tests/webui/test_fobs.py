@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 
 from appliance.config import Config, load_config
 from appliance.store import Store
+from appliance.testing.box import decision, mock, running_box, write_config
+from appliance.testing.district import add_district_card
 from appliance.wiegand.formats import encode
-from tests.fakes.box import decision, mock, running_box, write_config
-from tests.fakes.district import add_district_card
 from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
 
 ISSUE = {

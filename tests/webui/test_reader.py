@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from appliance.config import load_config
 from appliance.store import Store
-from tests.fakes.box import running_box, write_config
+from appliance.testing.box import running_box, write_config
 from tests.webui.conftest import AuthActions, StepClock, add_user, make_app
 
 SCRIPT = "<script>alert(1)</script>"

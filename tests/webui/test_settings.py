@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from appliance.config import Config, load_config
 from appliance.store import Store
+from appliance.testing.box import running_box, write_config
 from appliance.wiring import BCM_TO_HEADER
-from tests.fakes.box import running_box, write_config
 from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
 
 INPUTS = """

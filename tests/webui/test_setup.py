@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from appliance.box import files as boxfiles
 from appliance.config import Config
 from appliance.store import Store
 from tests.webui.conftest import PASSWORD, StepClock, add_user
-from webui import boxfiles
 
 
 def setup_form(code: str, **extra: str) -> dict[str, str]:

@@ -20,12 +20,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from appliance.box import tls
 from appliance.cli.web import _gunicorn, tls_lines
 from appliance.config import Config, load_config
 from appliance.store import Store
+from appliance.testing.box import write_config
 from tests.cli.util import doorward_cmd, start_process
-from tests.fakes.box import write_config
-from webui import tls
 
 
 @pytest.fixture

@@ -8,10 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appliance.wiegand.edges import D0, D1, HIGH, LOW, TIMEOUT, Edge
-from appliance.wiegand.frames import Fault, Frame, FrameAssembler, FrameTiming
-from appliance.wiegand.waveform import SIA_MAX_INTERVAL_US, SIA_MIN_PULSE_US, waveform
-from tests.fakes.wiegand_drive import (
+from appliance.testing.wiegand_drive import (
     INTER_CARD_US,
     TICK_WRAP,
     Driver,
@@ -28,6 +25,9 @@ from tests.fakes.wiegand_drive import (
     waves,
     with_noise,
 )
+from appliance.wiegand.edges import D0, D1, HIGH, LOW, TIMEOUT, Edge
+from appliance.wiegand.frames import Fault, Frame, FrameAssembler, FrameTiming
+from appliance.wiegand.waveform import SIA_MAX_INTERVAL_US, SIA_MIN_PULSE_US, waveform
 
 
 def assembled(

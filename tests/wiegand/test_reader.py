@@ -9,6 +9,21 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from appliance.testing.wiegand_cards import cards, check_events, drive, formats_for, presented
+from appliance.testing.wiegand_drive import (
+    INTER_CARD_US,
+    TICK_WRAP,
+    Driver,
+    NoiseSpec,
+    Wave,
+    edges_of,
+    gap_bound,
+    garbage,
+    garbage_edges,
+    make_wave,
+    noise_specs,
+    with_noise,
+)
 from appliance.wiegand import reader as reader_module
 from appliance.wiegand.edges import D0, D1, HIGH, LOW, Edge
 from appliance.wiegand.formats import FORMATS, Credential, credential_from_fields, decode, encode
@@ -23,21 +38,6 @@ from appliance.wiegand.reader import (
     WiringFault,
 )
 from appliance.wiegand.waveform import SIA_MAX_INTERVAL_US
-from tests.fakes.wiegand_cards import cards, check_events, drive, formats_for, presented
-from tests.fakes.wiegand_drive import (
-    INTER_CARD_US,
-    TICK_WRAP,
-    Driver,
-    NoiseSpec,
-    Wave,
-    edges_of,
-    gap_bound,
-    garbage,
-    garbage_edges,
-    make_wave,
-    noise_specs,
-    with_noise,
-)
 
 # -- properties --------------------------------------------------------------------------------
 

@@ -1,0 +1,294 @@
+"""``doorward fleet --district DIR ...`` (the district console) and ``doorward fleet-agent``.
+
+The console's master list is edited with the same card, holder and group commands as a box's;
+after each change the console publishes it at once (a signed change, retained at the broker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from appliance.cli import Handler, UsageError, cards
+from appliance.cli.cards import cmd_card_status
+from appliance.cli.common import bounded_int, load
+from appliance.core.describe import sentence
+from appliance.core.event_kinds import unknown_kinds
+from appliance.core.model import Status
+from appliance.district import state as cs
+from appliance.district.console import (
+    District,
+    DistrictError,
+    Publisher,
+    init_district,
+    open_district,
+    publish_now,
+)
+from appliance.fleet.link import LinkError
+
+
+def register(sub: Any) -> None:
+    """Add ``fleet`` and ``fleet-agent`` to the parser."""
+    p = sub.add_parser(
+        "fleet",
+        help="the district console: one signed card list for every box, lockdowns, events home",
+    )
+    p.add_argument("--district", required=True, metavar="DIR", help="the district directory")
+    fs = p.add_subparsers(dest="fleet_command", metavar="ACTION", required=True)
+    q = fs.add_parser("init", help="create the district directory, its key and database")
+    q.add_argument("--name", required=True, help="the district's name: letters, digits, - or _")
+    q.add_argument("--broker", required=True, help="mqtt://host[:port] or mqtts://host[:port]")
+    q.add_argument("--snapshot-every", type=bounded_int(1, 1_000_000), default=100)
+    q.add_argument("--ca-file", help="CA of the broker's certificate (mqtts)")
+    q.add_argument("--cert-file", help="the console's client certificate (mqtts)")
+    q.add_argument("--key-file", help="the console's client key (mqtts)")
+    q.set_defaults(handler=cmd_init)
+    q = fs.add_parser("publish", help="publish pending changes and a fresh snapshot")
+    q.set_defaults(handler=cmd_publish)
+    q = fs.add_parser("revoke", help="revoke a fob at every box, now")
+    q.add_argument("--serial", help="the fob's serial number")
+    q.add_argument("--format", help="or the card format, with --number (and --facility)")
+    q.add_argument("--facility", type=int)
+    q.add_argument("--number", type=int)
+    q.add_argument("--reason", required=True, help="why (kept in every audit log)")
+    q.set_defaults(handler=_publishing(cmd_card_status), status=Status.REVOKED)
+    q = fs.add_parser("lockdown", help="lock down every door of a school (or of all schools)")
+    q.add_argument("state", choices=["on", "off"])
+    where = q.add_mutually_exclusive_group(required=True)
+    where.add_argument("--school", help="the school's name, as in its boxes' [fleet] school")
+    where.add_argument("--all", action="store_true", help="every school in the district")
+    q.add_argument("--reason", help="why (kept in every audit log)")
+    q.set_defaults(handler=cmd_lockdown)
+    q = fs.add_parser("status", help="every box: last seen, version, mode, alarms, online")
+    q.add_argument("--json", action="store_true", help="one JSON object per box")
+    q.set_defaults(handler=cmd_status)
+    q = fs.add_parser("events", help="events shipped home by the boxes")
+    q.add_argument("--box", help="only this box's")
+    q.add_argument("--school", help="only this school's")
+    q.add_argument("--kind", action="append", dest="kinds", help="only this kind (repeat)")
+    q.add_argument("--serial", help="only this fob's")
+    q.add_argument("--since", type=_when, help="ISO date/time, inclusive")
+    q.add_argument("--until", type=_when, help="ISO date/time, exclusive")
+    q.add_argument("--limit", type=bounded_int(1, 10_000), default=50)
+    q.add_argument("--json", action="store_true", help="one JSON object per line")
+    q.add_argument(
+        "--collect",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first collect for this long (when 'fleet serve' is not running)",
+    )
+    q.set_defaults(handler=cmd_events)
+    q = fs.add_parser("serve", help="collect status and events; publish changes (until SIGTERM)")
+    q.set_defaults(handler=cmd_serve)
+    cards.register(fs, on="fleet --district /srv/district")  # the master list
+    for action in ("card", "holder", "group"):
+        _wrap(fs.choices[action])
+
+    a = sub.add_parser("fleet-agent", help="this box's link to its district (until SIGTERM)")
+    a.set_defaults(handler=cmd_agent)
+
+
+def _wrap(parser: argparse.ArgumentParser) -> None:
+    """Make every command under ``parser`` publish what it changed."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                handler = child.get_default("handler")
+                if handler is not None:
+                    child.set_defaults(handler=_publishing(handler))
+
+
+def _publishing(handler: Handler) -> Handler:
+    def run(args: argparse.Namespace) -> int:
+        code = handler(args)
+        return code if code != 0 else _publish(args, lambda p: p.stage_changes(_actor()))
+
+    return run
+
+
+def _actor() -> str:
+    from appliance.cli.common import actor
+
+    return actor().replace("cli:", "district:", 1)
+
+
+def _district(args: argparse.Namespace) -> District:
+    return open_district(Path(args.district))
+
+
+def _publish(args: argparse.Namespace, stage: Any) -> int:
+    district = _district(args)
+    with district.store() as store:
+        publisher = Publisher(district, store)
+        staged = stage(publisher)
+        if staged is None and not publisher.state.unpublished():
+            return 0
+    try:
+        sent = publish_now(district, lambda _p: None)
+    except LinkError as err:
+        print(
+            f"doorward: error: stored at the district but not yet published ({err}); "
+            "'doorward fleet publish' or a running 'fleet serve' sends it",
+            file=sys.stderr,
+        )
+        return 1
+    if sent:
+        print(f"published list version {sent[-1]}")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path = Path(args.district)
+    district = init_district(
+        path,
+        args.name,
+        args.broker,
+        snapshot_every=args.snapshot_every,
+        ca_file=Path(args.ca_file) if args.ca_file else None,
+        cert_file=Path(args.cert_file) if args.cert_file else None,
+        key_file=Path(args.key_file) if args.key_file else None,
+    )
+    public = (path / "district.pub").read_text().strip()
+    print(f"district {district.name} ready in {path}")
+    from appliance.district.collector import collect_for
+
+    try:  # the console's persistent session: from now on the broker keeps what boxes send
+        with district.store() as store:
+            collect_for(district, store, 0.2)
+    except LinkError as err:
+        print(f"note: {err}: start 'fleet serve' before the boxes, or their first events wait")
+    print("each box's config needs, in [fleet]:")
+    print(f'  district = "{district.name}"')
+    print(f'  district_public_key = "{public}"')
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    return _publish(args, lambda p: p.stage_snapshot(_actor()))
+
+
+def cmd_lockdown(args: argparse.Namespace) -> int:
+    on = args.state == "on"
+    school = None if args.all else args.school
+    if school is not None and not school.strip():
+        raise UsageError("--school must not be blank")
+    reason = args.reason or ("district lockdown" if on else "district lockdown lifted")
+    code = _publish(args, lambda p: p.stage_lockdown(on, school, reason, _actor()))
+    if code == 0:
+        print(f"lockdown {args.state} for {'every school' if school is None else school}")
+    return code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    district = _district(args)
+    with district.store() as store:
+        state = cs.DistrictStore(store)
+        boxes = state.boxes()
+        version = state.meta_int(cs.VERSION)
+    if args.json:
+        for b in boxes:
+            print(json.dumps({**b.status, "last_seen": b.last_seen_at.isoformat()}, default=str))
+        return 0
+    print(f"district {district.name}: list version {version}, {len(boxes)} box(es)")
+    print(
+        f"{'BOX':<16} {'SCHOOL':<20} {'ONLINE':<7} {'LAST SEEN':<19} {'VERSION':>8} "
+        f"{'MODE':<13} {'SOFTWARE':<10} ALARMS"
+    )
+    for b in boxes:
+        seen = b.last_seen_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        behind = "" if b.list_version == version else "*"
+        print(
+            f"{b.box_id:<16} {(b.school or '-')[:20]:<20} {'yes' if b.online else 'NO':<7} "
+            f"{seen:<19} {str(b.list_version) + behind:>8} {b.mode or '-':<13} "
+            f"{b.software or '-':<10} {', '.join(b.alarms) or '-'}"
+        )
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from appliance.district.collector import collect_for, serving
+
+    problem = unknown_kinds(args.kinds or ())
+    if problem:
+        raise UsageError(problem)
+    district = _district(args)
+    with district.store() as store:
+        if args.collect > 0:
+            if serving(district):
+                print("'fleet serve' is running: it collects already", file=sys.stderr)
+            else:
+                collect_for(district, store, args.collect)
+        rows = cs.DistrictStore(store).events(
+            box=args.box,
+            school=args.school,
+            kinds=args.kinds,
+            serial=args.serial,
+            since=args.since,
+            until=args.until,
+            limit=args.limit,
+        )
+    for e in reversed(rows):
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "box": e.box_id,
+                        "box_event_id": e.box_event_id,
+                        "school": e.school,
+                        "time": e.ts.astimezone().isoformat(),
+                        "kind": e.kind,
+                        "reason": e.reason,
+                        "credential": e.credential,
+                        "holder": e.holder,
+                        "serial": e.serial,
+                        "door": e.door,
+                        "actor": e.actor,
+                        "detail": dict(e.detail) if e.detail else None,
+                        "text": sentence(e),
+                    }
+                )
+            )
+            continue
+        when = e.ts.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{when}  {e.box_id:<14} {sentence(e)}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from appliance.district.collector import Collector
+
+    district = _district(args)
+    with district.store() as store:
+        collector = Collector(district, store)
+        signal.signal(signal.SIGTERM, lambda *_: collector.stop())
+        signal.signal(signal.SIGINT, lambda *_: collector.stop())
+        print(f"serving district {district.name} on {district.config.broker}", flush=True)
+        collector.run()
+    return 0
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    from appliance.fleet.agent import Agent
+
+    agent = Agent(load(args))
+    signal.signal(signal.SIGTERM, lambda *_: agent.stop())
+    signal.signal(signal.SIGINT, lambda *_: agent.stop())
+    agent.run()
+    return 0
+
+
+def _when(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date/time") from None
+    return value if value.tzinfo else value.astimezone().astimezone(UTC)
+
+
+__all__ = ["DistrictError", "register"]

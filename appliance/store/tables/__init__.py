@@ -1,0 +1,1 @@
+"""The box's tables, each as session-level functions: cards, holders, groups, events, users..."""
