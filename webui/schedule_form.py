@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from appliance.store import GroupRow, StoreError
-from appliance.store import validate as v
+from appliance.core import schedule as sched
+from appliance.core.schedule import ScheduleError
+from appliance.store import GroupRow
 from webui.forms import Form
 
-MAX_ROWS = v.MAX_WINDOWS
+MAX_ROWS = sched.MAX_WINDOWS
 # Day presets of a schedule row; "custom" takes a list such as "mon,wed,fri" or "tue-thu".
 PRESETS: dict[str, tuple[str, tuple[int, ...]]] = {
     "mon-fri": ("Monday to Friday", (0, 1, 2, 3, 4)),
@@ -71,7 +72,7 @@ def days_text(days: tuple[int, ...]) -> str:
     for label, preset in PRESETS.values():
         if days == preset:
             return label
-    return ", ".join(v.DAY_NAMES[d].capitalize() for d in days)
+    return ", ".join(sched.DAY_NAMES[d].capitalize() for d in days)
 
 
 def row_from_days(days: tuple[int, ...], start: str, end: str) -> Row:
@@ -79,7 +80,7 @@ def row_from_days(days: tuple[int, ...], start: str, end: str) -> Row:
     for key, (_, preset) in PRESETS.items():
         if days == preset:
             return Row(key, "", start, end)
-    return Row(CUSTOM, ",".join(v.DAY_NAMES[d] for d in days), start, end)
+    return Row(CUSTOM, ",".join(sched.DAY_NAMES[d] for d in days), start, end)
 
 
 def from_group(group: GroupRow) -> GroupForm:
@@ -156,8 +157,8 @@ def _windows(group: GroupForm) -> list[dict[str, Any]]:
             group.form.error(f"row-{i}", f"row {i + 1}: the custom days are too long")
             continue
         try:
-            window = v.window({"days": days, "start": row.start, "end": row.end}, i)
-        except StoreError as exc:
+            window = sched.window({"days": days, "start": row.start, "end": row.end}, i)
+        except ScheduleError as exc:
             group.form.error(f"row-{i}", str(exc).replace("schedule window", "row", 1))
             continue
         windows.append(window.as_json())
@@ -173,12 +174,14 @@ def _holidays(form: Form) -> list[str]:
         if not item:
             continue
         try:
-            dates.append(v.holiday(item).isoformat())
-        except StoreError as exc:
+            dates.append(sched.holiday(item).isoformat())
+        except ScheduleError as exc:
             form.error("holidays", str(exc))
             break
-    if len(set(dates)) > v.MAX_HOLIDAYS:
-        form.error("holidays", f"{len(set(dates))} holidays given; the limit is {v.MAX_HOLIDAYS}")
+    if len(set(dates)) > sched.MAX_HOLIDAYS:
+        form.error(
+            "holidays", f"{len(set(dates))} holidays given; the limit is {sched.MAX_HOLIDAYS}"
+        )
     return dates
 
 

@@ -14,7 +14,13 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from appliance.config import Config
-from appliance.door import EDITABLE_SETTINGS, REX_MODES, SECONDS_LIMITS, SettingError, check_setting
+from appliance.core.settings import (
+    EDITABLE_SETTINGS,
+    REX_MODES,
+    SECONDS_LIMITS,
+    SettingError,
+    check_setting,
+)
 from appliance.firmware import gpio_lines, power_on_problems
 from appliance.store import EventRow, StoreError
 from appliance.wiring import pin_table, wiring_notes, wiring_svg

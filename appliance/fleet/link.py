@@ -11,10 +11,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+
+from appliance.fleet.broker import Broker as Broker
+from appliance.fleet.broker import parse_broker as parse_broker
 
 LOG = logging.getLogger(__name__)
 RECONNECT_MIN_S = 1
@@ -23,35 +25,6 @@ RECONNECT_MAX_S = 15
 
 class LinkError(RuntimeError):
     """The broker could not be reached or did not acknowledge in time."""
-
-
-@dataclass(frozen=True, slots=True)
-class Broker:
-    """Where the broker is: host, port, and whether to speak TLS."""
-
-    host: str
-    port: int
-    tls: bool
-
-    def __str__(self) -> str:
-        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
-
-
-def parse_broker(url: str) -> Broker:
-    """``mqtt://host[:port]`` (1883) or ``mqtts://host[:port]`` (8883); ValueError otherwise."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as err:
-        raise ValueError(f"broker URL {url!r} is not readable ({err})") from None
-    if parts.scheme not in ("mqtt", "mqtts"):
-        raise ValueError(f"broker URL {url!r} must start with mqtt:// or mqtts://")
-    if not parts.hostname:
-        raise ValueError(f"broker URL {url!r} names no host")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        raise ValueError(f"broker URL {url!r}: only a host and a port, nothing else")
-    tls = parts.scheme == "mqtts"
-    return Broker(parts.hostname, port or (8883 if tls else 1883), tls)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from appliance.core.model import CardEntry, GroupPolicy, Mode, Status
+from appliance.core.schedule import ScheduleWindow as ScheduleWindow  # its checks are there
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -112,19 +113,6 @@ class HolderRow:
     notes: str | None
     created_at: datetime
     credentials: int
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleWindow:
-    """A stored schedule window: days 0 (Monday)..6, start and end as ``HH:MM``."""
-
-    days: tuple[int, ...]
-    start: str
-    end: str
-
-    def as_json(self) -> dict[str, Any]:
-        """The form stored in ``groups.schedule``."""
-        return {"days": list(self.days), "start": self.start, "end": self.end}
 
 
 @dataclass(frozen=True, slots=True)

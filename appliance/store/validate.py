@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime
 
-from appliance.core.model import Mode, Status, Window
+from appliance.core import schedule as sched
+from appliance.core.model import Mode, Status
+from appliance.core.schedule import ScheduleError, ScheduleWindow
+from appliance.core.schedule import show as show
+from appliance.core.schedule import to_window as to_window
 from appliance.store.errors import StoreError
-from appliance.store.rows import ScheduleWindow, datetime_to_us
+from appliance.store.rows import datetime_to_us
 from appliance.store.schema.box import SOURCES
 from appliance.wiegand.formats import Credential, WiegandError, credential_from_fields
 
 MAX_SQLITE_INT = 2**63 - 1
-MAX_WINDOWS = 50
-MAX_HOLIDAYS = 1000
 MAX_DOORS = 1000
 
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_BUT_NEWLINE_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def show(value: object, limit: int = 60) -> str:
-    """repr() of hostile input, cut short so a message stays one readable line."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def text(
@@ -131,119 +123,20 @@ def validity(valid_from: object, valid_until: object) -> tuple[int | None, int |
     return start, end
 
 
-def _day(name: str, where: str) -> int:
-    low = name.strip().lower()
-    if low in DAY_NAMES:
-        return DAY_NAMES.index(low)
-    if low in _FULL_DAY_NAMES:
-        return _FULL_DAY_NAMES.index(low)
-    raise StoreError(f"{where}: unknown day {show(name)}: expected mon, tue, ..., sun")
-
-
-def days(value: object, where: str) -> tuple[int, ...]:
-    """Days as 0 (Monday)..6 from 'mon-fri', 'sat,sun', 'fri-mon' or a list of ints."""
-    found: set[int] = set()
-    if isinstance(value, str):
-        if value.strip().lower() in ("daily", "all", "every day"):
-            return tuple(range(7))
-        for part in value.split(","):
-            if "-" in part:
-                first, _, last = part.partition("-")
-                a, b = _day(first, where), _day(last, where)
-                # A range may wrap the week: fri-mon is Fri, Sat, Sun, Mon.
-                found.update((a + i) % 7 for i in range((b - a) % 7 + 1))
-            else:
-                found.add(_day(part, where))
-    elif isinstance(value, Sequence):
-        for item in value:
-            if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item <= 6:
-                raise StoreError(f"{where}: day {show(item)} is not 0 (Monday) to 6 (Sunday)")
-            found.add(item)
-    else:
-        raise StoreError(f"{where}: days must be like 'mon-fri' or a list of 0..6")
-    if not found:
-        raise StoreError(f"{where}: no days given")
-    return tuple(sorted(found))
-
-
-def clock_time(value: object, where: str, *, end: bool) -> str:
-    """A time of day 'HH:MM' (24-hour); '24:00' is allowed as an end."""
-    match = _TIME_RE.fullmatch(value.strip()) if isinstance(value, str) else None
-    if match is None:
-        raise StoreError(f"{where}: time {show(value)} is not HH:MM")
-    hours, minutes = int(match.group(1)), int(match.group(2))
-    if (hours, minutes) == (24, 0) and end:
-        return "24:00"
-    if hours > 23 or minutes > 59:
-        raise StoreError(f"{where}: time {show(value)} is not a time of day (00:00 to 23:59)")
-    return f"{hours:02d}:{minutes:02d}"
-
-
-def minutes(hhmm: str) -> int:
-    """Minutes after midnight of a validated 'HH:MM'."""
-    hours, mins = hhmm.split(":")
-    return int(hours) * 60 + int(mins)
-
-
-def window(value: object, index: int) -> ScheduleWindow:
-    """One schedule window from a ScheduleWindow or {"days", "start", "end"}."""
-    where = f"schedule window {index + 1}"
-    if isinstance(value, ScheduleWindow):
-        value = value.as_json()
-    if not isinstance(value, Mapping):
-        raise StoreError(f"{where} must be a mapping with days, start and end")
-    unknown = set(value) - {"days", "start", "end"}
-    if unknown:
-        raise StoreError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
-    for key in ("days", "start", "end"):
-        if key not in value:
-            raise StoreError(f"{where}: {key} is missing")
-    start = clock_time(value["start"], where, end=False)
-    stop = clock_time(value["end"], where, end=True)
-    if start == stop:
-        raise StoreError(f"{where}: starts and ends at {start}; for all day use always=True")
-    return ScheduleWindow(days(value["days"], where), start, stop)
-
-
 def schedule(value: Iterable[object] | None) -> tuple[ScheduleWindow, ...]:
-    """A list of windows (None or empty: no windows)."""
-    if value is None:
-        return ()
-    if isinstance(value, str | bytes | Mapping):
-        raise StoreError("schedule must be a list of windows")
-    windows = tuple(window(w, i) for i, w in enumerate(value))
-    if len(windows) > MAX_WINDOWS:
-        raise StoreError(f"schedule has {len(windows)} windows; the limit is {MAX_WINDOWS}")
-    return windows
-
-
-def to_window(w: ScheduleWindow) -> Window:
-    """The core's Window for a stored window."""
-    return Window(days=frozenset(w.days), start=minutes(w.start), end=minutes(w.end))
-
-
-def holiday(value: object) -> date:
-    """An ISO date 'YYYY-MM-DD' or a date."""
-    if isinstance(value, datetime):
-        raise StoreError(f"holiday {value.isoformat()} must be a date, not a date and time")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and _DATE_RE.fullmatch(value.strip()):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise StoreError(f"holiday {show(value)} is not a date YYYY-MM-DD")
+    """A list of windows (None or empty: no windows); ``core.schedule``'s check, as a StoreError."""
+    try:
+        return sched.schedule(value)
+    except ScheduleError as exc:
+        raise StoreError(str(exc)) from None
 
 
 def holidays(values: Iterable[object]) -> tuple[date, ...]:
-    """Sorted distinct holiday dates."""
-    if isinstance(values, str | bytes):
-        raise StoreError("holidays must be a list of dates, not one string")
-    result = tuple(sorted({holiday(v) for v in values}))
-    if len(result) > MAX_HOLIDAYS:
-        raise StoreError(f"{len(result)} holidays given; the limit is {MAX_HOLIDAYS}")
-    return result
+    """Sorted distinct holiday dates; ``core.schedule``'s check, as a StoreError."""
+    try:
+        return sched.holidays(values)
+    except ScheduleError as exc:
+        raise StoreError(str(exc)) from None
 
 
 def doors(value: Iterable[object] | None) -> tuple[str, ...] | None:
