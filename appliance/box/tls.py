@@ -218,3 +218,13 @@ def ensure_certificate(
     cert = x509.load_pem_x509_certificate(cert_pem)
     LOG.info("made a TLS certificate for %s in %s", host, folder)
     return TlsFiles(cert_path, key_path, fingerprint(cert), created=True, replaced=replaced)
+
+
+def certificate_names(cert_path: Path) -> list[str]:
+    """The DNS names a PEM certificate on disk is made for; none if it is missing or unreadable."""
+    try:
+        cert = x509.load_pem_x509_certificate(_read_pem(cert_path))
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (OSError, ValueError, CertificateError, x509.ExtensionNotFound):
+        return []
+    return list(names.get_values_for_type(x509.DNSName))

@@ -239,27 +239,22 @@ def _init_box(config: Config, paths: Paths) -> str | None:
 
 def _certificate(config: Config, paths: Paths) -> None:
     """The admin page's certificate, made for this box's name (again if the name changed)."""
-    from appliance.box.tls import CERT_FILE, KEY_FILE, TLS_DIR, ensure_certificate
+    from appliance.box.tls import (
+        CERT_FILE,
+        KEY_FILE,
+        TLS_DIR,
+        certificate_names,
+        ensure_certificate,
+    )
 
     hostname = hostname_for(config)
     folder = config.data_dir / TLS_DIR
-    if not _names(folder / CERT_FILE, hostname):
+    if hostname not in certificate_names(folder / CERT_FILE):
         for name in (CERT_FILE, KEY_FILE):
             (folder / name).unlink(missing_ok=True)
     ipv4 = config.network.ipv4 if config.network else None
     extra = [ipv4.address.split("/")[0]] if ipv4 else []
     ensure_certificate(config.data_dir, hostname=hostname, extra_addresses=extra)
-
-
-def _names(cert_path: Path, hostname: str) -> bool:
-    from cryptography import x509
-
-    try:
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (OSError, ValueError, x509.ExtensionNotFound):
-        return False
-    return hostname in names.get_values_for_type(x509.DNSName)
 
 
 def _tidy_boot_partition(paths: Paths, request: Request, outcome: Outcome) -> None:
