@@ -9,13 +9,13 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NoReturn, ParamSpec
 
 from flask import Blueprint, g, request
 
 from appliance.controller.control import ControlError
-from appliance.core.describe import sentence
+from appliance.core import event_wire
 from appliance.core.event_kinds import unknown_kinds
 from appliance.store import (
     AdminUserRow,
@@ -157,20 +157,8 @@ def holder_json(row: HolderRow) -> dict[str, Any]:
 
 
 def event_json(row: EventRow) -> dict[str, Any]:
-    """An audit event as the API shows it (times ISO 8601 with an offset)."""
-    return {
-        "id": row.id,
-        "time": row.ts.isoformat(),
-        "kind": row.kind,
-        "reason": row.reason,
-        "credential": row.credential,
-        "holder": row.holder,
-        "serial": row.serial,
-        "door": row.door,
-        "actor": row.actor,
-        "detail": None if row.detail is None else dict(row.detail),
-        "text": sentence(row),
-    }
+    """An audit event as the API shows it (``event_wire.view``; times ISO 8601 in UTC)."""
+    return event_wire.view(row, zone=UTC)
 
 
 @bp.route("/openapi.json")

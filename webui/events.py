@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -15,7 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from appliance.core.describe import mode_after, sentence
+from appliance.core import event_wire
+from appliance.core.describe import sentence
 from appliance.core.event_kinds import KIND_GROUPS, kind_label, unknown_kinds
 from appliance.store import EventRow, Store, StoreError
 from appliance.store.accountability_api import AccountabilityApi
@@ -33,21 +33,9 @@ PAGE_SIZE = 100
 EXPORT_BATCH = 1000
 MAX_KINDS = 50
 _KIND_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
-CSV_HEADER = (
-    "id",
-    "time",
-    "kind",
-    "action",
-    "reason",
-    "credential",
-    "holder",
-    "serial",
-    "door",
-    "actor",
-    "detail",
-    "text",  # the event as a sentence
-    "mode",  # the door's mode after a mode change; empty for other events
-)
+# id, time, kind, action, reason, credential, holder, serial, door, actor, detail, text (the event
+# as a sentence), mode (the door's mode after a mode change; empty for other events)
+CSV_HEADER = event_wire.CSV_COLUMNS
 Page = str | tuple[str, int] | WerkzeugResponse
 
 
@@ -178,24 +166,7 @@ def index() -> Page:
 
 def csv_row(event: EventRow, zone: tzinfo | None) -> list[str]:
     """One event as CSV cells (time in ``zone``, None = the system's, ISO 8601 with offset)."""
-    detail = dict(event.detail) if event.detail else None
-    action = (detail or {}).get("action") if event.kind == "admin" else None
-    cells: list[object] = [
-        event.id,
-        event.ts.astimezone(zone).isoformat(timespec="seconds"),
-        event.kind,
-        action,
-        event.reason,
-        event.credential,
-        event.holder,
-        event.serial,
-        event.door,
-        event.actor,
-        json.dumps(detail, sort_keys=True) if detail else None,
-        sentence(event),
-        mode_after(event),
-    ]
-    return [safe_cell(c) for c in cells]
+    return [safe_cell(c) for c in event_wire.csv_cells(event, zone)]
 
 
 def _stream(store: Store, filters: Filters, zone: tzinfo | None) -> Iterator[str]:

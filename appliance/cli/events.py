@@ -10,6 +10,7 @@ from typing import Any
 
 from appliance.cli import UsageError
 from appliance.cli.common import bounded_int, load, open_store
+from appliance.core import event_wire
 from appliance.core.describe import sentence
 from appliance.core.event_kinds import unknown_kinds
 from appliance.store import EventRow
@@ -36,20 +37,8 @@ def register(sub: Any) -> None:
 
 
 def event_json(event: EventRow) -> dict[str, Any]:
-    """An event as the contract's JSON object (time in ISO 8601 with the local offset)."""
-    return {
-        "id": event.id,
-        "time": event.ts.astimezone().isoformat(),
-        "kind": event.kind,
-        "reason": event.reason,
-        "credential": event.credential,
-        "holder": event.holder,
-        "serial": event.serial,
-        "door": event.door,
-        "actor": event.actor,
-        "detail": dict(event.detail) if event.detail else None,
-        "text": sentence(event),
-    }
+    """An event as the contract's JSON object (``event_wire.view``: local time, ISO 8601)."""
+    return event_wire.view(event)
 
 
 def event_line(event: EventRow) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from appliance.cli import Handler, UsageError, cards
 from appliance.cli.cards import cmd_card_status
 from appliance.cli.common import bounded_int, load
+from appliance.core import event_wire
 from appliance.core.describe import sentence
 from appliance.core.event_kinds import unknown_kinds
 from appliance.core.model import Status
@@ -235,25 +236,7 @@ def cmd_events(args: argparse.Namespace) -> int:
         )
     for e in reversed(rows):
         if args.json:
-            print(
-                json.dumps(
-                    {
-                        "box": e.box_id,
-                        "box_event_id": e.box_event_id,
-                        "school": e.school,
-                        "time": e.ts.astimezone().isoformat(),
-                        "kind": e.kind,
-                        "reason": e.reason,
-                        "credential": e.credential,
-                        "holder": e.holder,
-                        "serial": e.serial,
-                        "door": e.door,
-                        "actor": e.actor,
-                        "detail": dict(e.detail) if e.detail else None,
-                        "text": sentence(e),
-                    }
-                )
-            )
+            print(json.dumps(event_wire.district_view(e)))  # the box's keys, and its box
             continue
         when = e.ts.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         print(f"{when}  {e.box_id:<14} {sentence(e)}")

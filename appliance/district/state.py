@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from appliance.core import event_wire
 from appliance.district.schema import FleetBox, FleetEvent, FleetPublication
 from appliance.store import validate as v
 from appliance.store.errors import StoreError
@@ -65,7 +66,10 @@ class BoxRow:
 
 @dataclass(frozen=True, slots=True)
 class FleetEventRow:
-    """An event shipped home, with the box it came from."""
+    """An event shipped home, with the box it came from (``event_wire.DistrictEvent``).
+
+    ``id`` is the console's own; ``box_event_id`` is the box's (the wire form's ``id``).
+    """
 
     id: int
     box_id: str
@@ -282,30 +286,30 @@ class DistrictStore:
             row.alarms = list(merged.get("alarms") or [])
 
     def store_events(
-        self, box_id: str, school: str | None, events: Sequence[Mapping[str, Any]]
+        self,
+        box_id: str,
+        school: str | None,
+        events: Sequence[event_wire.WireEvent | Mapping[str, Any]],
     ) -> int:
-        """Store a box's events; one already stored (same box and event id) is skipped."""
+        """Store a box's events (each checked by ``from_wire``); one already stored is skipped.
+
+        "Already stored": the same box and the same event id of that box.
+        """
         if not events:
             return 0
+        checked = [_checked(i, e) for i, e in enumerate(events)]
         with self._db.write("storing events from a box") as s:
             now = self._db.now_us()
             rows = [
                 {
                     "box_id": box_id,
-                    "box_event_id": e["id"],
+                    "box_event_id": e.id,
                     "school": school,
-                    "ts_us": round(e["ts"] * 1_000_000),
-                    "kind": e["kind"],
-                    "reason": e.get("reason"),
-                    "credential": e.get("credential"),
-                    "holder": e.get("holder"),
-                    "serial": e.get("serial"),
-                    "door": e.get("door"),
-                    "actor": e.get("actor"),
-                    "detail": e.get("detail"),
+                    "ts_us": e.ts_us,
+                    **e.body(),
                     "received_at": now,
                 }
-                for e in events
+                for e in checked
             ]
             conn = s.connection()
             before = conn.execute(select(func.total_changes())).scalar_one()
@@ -388,6 +392,15 @@ class DistrictStore:
             return int(s.execute(stmt).scalar_one())
 
 
+def _checked(index: int, event: event_wire.WireEvent | Mapping[str, Any]) -> event_wire.WireEvent:
+    if isinstance(event, event_wire.WireEvent):
+        return event
+    try:
+        return event_wire.from_wire(dict(event))
+    except event_wire.WireError as err:
+        raise StoreError(f"event {index + 1}: {err}") from None
+
+
 def _event_row(e: FleetEvent) -> FleetEventRow:
     return FleetEventRow(
         id=e.id,
@@ -395,12 +408,5 @@ def _event_row(e: FleetEvent) -> FleetEventRow:
         box_event_id=e.box_event_id,
         school=e.school,
         ts=us_to_datetime(e.ts_us),
-        kind=e.kind,
-        reason=e.reason,
-        credential=e.credential,
-        holder=e.holder,
-        serial=e.serial,
-        door=e.door,
-        actor=e.actor,
-        detail=e.detail,
+        **{k: getattr(e, k) for k in event_wire.BODY_KEYS},
     )

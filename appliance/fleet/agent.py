@@ -439,21 +439,7 @@ class Agent:
         body = {
             "box_id": self.fleet.box_id,
             "school": self.fleet.school,
-            "events": [
-                {
-                    "id": e.id,
-                    "ts": e.ts.timestamp(),
-                    "kind": e.kind,
-                    "reason": e.reason,
-                    "credential": e.credential,
-                    "holder": e.holder,
-                    "serial": e.serial,
-                    "door": e.door,
-                    "actor": e.actor,
-                    "detail": dict(e.detail) if e.detail is not None else None,
-                }
-                for e in events
-            ],
+            "events": [e.as_wire() for e in events],  # appliance.core.event_wire
         }
         info = self.link.publish(self._topic("events"), json.dumps(body, default=str).encode())
         deadline = time.monotonic() + ACK_TIMEOUT_S

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
+from appliance.core import event_wire
 from appliance.fleet.signing import Rejected
 from appliance.fleet.topics import NAME_RE
 
@@ -180,19 +182,41 @@ class BoxStatus(_Strict):
     at: Seconds | None = None
 
 
-class BoxEvent(_Strict):
-    """One event from a box's audit log; ``id`` is the box's own event id."""
+def _wire_text(name: str) -> Any:
+    """A text field's limits, from the one event definition."""
+    return Field(min_length=event_wire.FIELD[name].min_len, max_length=event_wire.MAX_LEN[name])
 
-    id: Annotated[int, Field(ge=1, le=2**62)]
-    ts: Seconds
-    kind: Annotated[str, Field(min_length=1, max_length=32)]
-    reason: Text | None
-    credential: Annotated[str, Field(max_length=64)] | None
-    holder: Annotated[str, Field(max_length=200)] | None
-    serial: Annotated[str, Field(max_length=64)] | None
-    door: Annotated[str, Field(max_length=100)] | None
-    actor: Annotated[str, Field(max_length=100)] | None
+
+class BoxEvent(_Strict):
+    """One event from a box's audit log; ``id`` is the box's own event id.
+
+    The fields and their limits are ``appliance.core.event_wire``'s, and every event is checked by
+    its ``from_wire`` first (detail's depth, size and values too), so the two always agree.
+    """
+
+    id: Annotated[int, Field(ge=1, le=event_wire.MAX_ID)]
+    ts: Annotated[float, Field(ge=0, le=event_wire.MAX_TS)]
+    kind: Annotated[str, _wire_text("kind")]
+    reason: Annotated[str, _wire_text("reason")] | None
+    credential: Annotated[str, _wire_text("credential")] | None
+    holder: Annotated[str, _wire_text("holder")] | None
+    serial: Annotated[str, _wire_text("serial")] | None
+    door: Annotated[str, _wire_text("door")] | None
+    actor: Annotated[str, _wire_text("actor")] | None
     detail: dict[str, Any] | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_definition(cls, data: Any) -> Any:
+        try:
+            event_wire.from_wire(data)
+        except event_wire.WireError as err:  # "events.3: kind: ..." names the event and the field
+            raise PydanticCustomError("event_wire", "{message}", {"message": str(err)}) from None
+        return data
+
+    def wire(self) -> event_wire.WireEvent:
+        """The checked event as ``appliance.core.event_wire`` has it."""
+        return event_wire.from_wire(self.model_dump())
 
 
 class EventBatch(_Strict):

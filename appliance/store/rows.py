@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from appliance.core import event_wire
 from appliance.core.model import CardEntry, GroupPolicy, Mode, Status
 from appliance.core.schedule import ScheduleWindow as ScheduleWindow  # its checks are there
 
@@ -70,6 +71,10 @@ class EventRow:
     actor: str | None
     detail: Mapping[str, Any] | None
     source_key: str | None
+
+    def as_wire(self) -> dict[str, Any]:
+        """The event as a box ships it home (``appliance.core.event_wire``; no source key)."""
+        return event_wire.as_wire(self)
 
 
 @dataclass(frozen=True, slots=True)
