@@ -77,6 +77,8 @@ class Collector:
             body = json.loads(payload)
         except (ValueError, UnicodeDecodeError) as err:
             raise Rejected("malformed", f"not JSON ({err})") from None
+        except RecursionError:  # JSON nested deeper than Python's parser goes
+            raise Rejected("malformed", "JSON nested too deeply") from None
         if what == "status":
             status: BoxStatus = parse_box_message(BoxStatus, body, box_id)
             self.state.record_status(box_id, status.model_dump(exclude_none=True))

@@ -177,7 +177,7 @@ class Agent:
         """The console's word: the newest of our events it has stored."""
         try:
             value = json.loads(payload)["event_id"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             LOG.warning("ignoring an unreadable acknowledgement from the district")
             return
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:

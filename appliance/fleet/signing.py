@@ -176,6 +176,8 @@ def open_envelope(payload: bytes, key: Ed25519PublicKey, *, max_bytes: int) -> O
         body = json.loads(data)
     except (ValueError, UnicodeDecodeError) as err:
         raise Rejected("malformed", f"the body is not JSON ({err})") from None
+    except RecursionError:  # nested deeper than Python's parser goes
+        raise Rejected("malformed", "the body is JSON nested too deeply") from None
     return Opened(body, size)
 
 

@@ -80,6 +80,21 @@ def test_the_console_checks_what_it_stores(district: District) -> None:
         assert ew.as_wire(stored) == {**GOOD, "id": stored.id}  # every field as it was sent
 
 
+def test_the_console_refuses_json_nested_past_the_parser(district: District) -> None:
+    # A RecursionError would escape the handler: never acknowledged, redelivered for ever.
+    with district.store() as store:
+        collector = Collector(district, store)
+        nested = b'{"box_id": "kw-1", "events": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+        for what in ("events", "status", "rejections"):
+            with pytest.raises(Rejected) as caught:
+                collector.handle("kw-1", what, nested)
+            assert (caught.value.reason, caught.value.detail) == (
+                "malformed",
+                "JSON nested too deeply",
+            )
+        assert DistrictStore(store).count_events() == 0
+
+
 def test_box_and_district_print_an_event_alike(
     tmp_path: Path, cli: Cli, district: District
 ) -> None:

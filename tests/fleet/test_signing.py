@@ -132,6 +132,11 @@ def test_signed_garbage_is_malformed() -> None:
     assert rejected(head + KEY.sign(head + b"{}") + b"{}") == "malformed"
 
 
+def test_signed_json_nested_past_the_parser_is_malformed() -> None:
+    head, data = MAGIC + b"\x00" + key_id(PUB), b"[" * 200_000 + b"]" * 200_000
+    assert rejected(head + KEY.sign(head + data) + data) == "malformed"
+
+
 def parse(body: Any, version: int | None = 2) -> Any:
     return parse_list(body, "natrona", version)
 
