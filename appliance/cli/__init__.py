@@ -46,8 +46,8 @@ def build_parser(
     parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
 ) -> argparse.ArgumentParser:
     """The whole command tree (every level built with ``parser_class``)."""
-    from appliance.cli import cards, demo, door, events, provision, web
-    from appliance.district import cli as fleet
+    from appliance.cli import agent, cards, demo, door, events, provision, web
+    from appliance.district import cli as district
 
     parser = parser_class(
         prog="doorward",
@@ -68,7 +68,8 @@ def build_parser(
     demo.register(sub)
     web.register(sub)
     provision.register(sub)
-    fleet.register(sub)
+    district.register(sub)  # the district console (``fleet --district DIR``)
+    agent.register(sub)  # this box's side of the fleet
     return parser
 
 

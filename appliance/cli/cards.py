@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol, Self
 
 from appliance.cli import UsageError
 from appliance.cli.common import (
@@ -20,9 +20,63 @@ from appliance.cli.common import (
     positive_int,
     yield_to_the_door,
 )
+from appliance.config import Config
 from appliance.core.model import Status
 from appliance.store import ImportRejected, Store
 from appliance.wiegand.formats import credential_from_fields
+
+
+class CardTarget(Protocol):
+    """Where the card, holder and group commands act: a box's store, or the district's list.
+
+    A command opens the target's store once, makes its change, and hands the same open store to
+    ``changed`` before closing it.
+    """
+
+    ON: ClassVar[str]  # what the --help examples name before the command (after ``doorward``)
+
+    @classmethod
+    def for_args(cls, args: argparse.Namespace) -> Self:
+        """The target the command line names (a clear error if it is not there)."""
+        ...
+
+    def open_store(self) -> Store:
+        """The store the commands read and change."""
+        ...
+
+    def changed(self, store: Store, rev: int | None) -> int:
+        """Make a change just made in ``store`` take effect; return the command's exit status.
+
+        ``rev``: the store's change counter after a change the doors decide on, or None for one
+        they do not (a holder's details).
+        """
+        ...
+
+
+class BoxTarget:
+    """This box: its config's store; a change wakes the running controller (if there is one)."""
+
+    ON: ClassVar[str] = f"--config {BOX_CONFIG}"
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    @classmethod
+    def for_args(cls, args: argparse.Namespace) -> Self:
+        return cls(load(args))
+
+    def open_store(self) -> Store:
+        return open_store(self.config)
+
+    def changed(self, store: Store, rev: int | None) -> int:
+        if rev is not None:  # None: a holder's details, nothing the controller decides on
+            notify(self.config, rev)
+        return 0
+
+
+def _target(args: argparse.Namespace) -> CardTarget:
+    target: type[CardTarget] = args.target
+    return target.for_args(args)
 
 
 def _selector(p: argparse.ArgumentParser) -> None:
@@ -33,9 +87,10 @@ def _selector(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reason", help="why (kept in the audit log)")
 
 
-def register(sub: Any, on: str = f"--config {BOX_CONFIG}") -> None:
-    """Add the card, holder and group commands to the parser; ``on``: what the examples name first
-    (a box's config, or the district console's ``fleet --district DIR``)."""
+def register(sub: Any, target: type[CardTarget] = BoxTarget) -> None:
+    """Add the card, holder and group commands to the parser, acting on ``target`` (this box, or
+    the district console's master list)."""
+    on = target.ON
     card = sub.add_parser(
         "card",
         help="fobs and badges: add, revoke, list, import, export",
@@ -47,6 +102,7 @@ def register(sub: Any, on: str = f"--config {BOX_CONFIG}") -> None:
             "only revoked:\nthe register then says what happened to it.",
         ),
     )
+    card.set_defaults(target=target)
     cs = card.add_subparsers(dest="card_command", metavar="ACTION", required=True)
     p = cs.add_parser(
         "add",
@@ -119,6 +175,7 @@ def register(sub: Any, on: str = f"--config {BOX_CONFIG}") -> None:
     p.set_defaults(handler=cmd_card_export)
 
     holder = sub.add_parser("holder", help="the people who hold credentials")
+    holder.set_defaults(target=target)
     hs = holder.add_subparsers(dest="holder_command", metavar="ACTION", required=True)
     p = hs.add_parser("add", help="add a holder")
     p.add_argument("name")
@@ -130,6 +187,7 @@ def register(sub: Any, on: str = f"--config {BOX_CONFIG}") -> None:
     p.set_defaults(handler=cmd_holder_list)
 
     group = sub.add_parser("group", help="access groups: which doors, when, lockdown immunity")
+    group.set_defaults(target=target)
     gs = group.add_subparsers(dest="group_command", metavar="ACTION", required=True)
     p = gs.add_parser("add", help="add a group")
     p.add_argument("name")
@@ -171,7 +229,7 @@ def _when(text: str) -> datetime:
 
 
 def cmd_card_add(args: argparse.Namespace) -> int:
-    config = load(args)
+    target = _target(args)
     cred = credential_from_fields(args.format, args.facility, args.number)
     serial = args.serial
     if serial is not None:
@@ -179,7 +237,7 @@ def cmd_card_add(args: argparse.Namespace) -> int:
         serial = serial.strip()
         if not serial:
             raise UsageError("--serial must not be blank (leave it out for a card without one)")
-    with open_store(config) as store:
+    with target.open_store() as store:
         store.add_credential(
             cred.format,
             cred.facility,
@@ -193,13 +251,13 @@ def cmd_card_add(args: argparse.Namespace) -> int:
             pin=args.pin,
         )
         rev = store.current_rev()
-    notify(config, rev)
+        code = target.changed(store, rev)
     print(f"added {cred} for {args.holder.strip()}" + (f" (serial {serial})" if serial else ""))
-    return 0
+    return code
 
 
 def cmd_card_status(args: argparse.Namespace) -> int:
-    config = load(args)
+    target = _target(args)
     if (args.serial is None) == (args.format is None):
         raise UsageError("give either --serial S or --format F --number N [--facility N]")
     selector = None
@@ -208,7 +266,7 @@ def cmd_card_status(args: argparse.Namespace) -> int:
             raise UsageError("--format needs --number")
         cred = credential_from_fields(args.format, args.facility, args.number)
         selector = (cred.format, cred.facility, cred.number)
-    with open_store(config) as store:
+    with target.open_store() as store:
         row = store.set_status(
             serial=args.serial,
             credential=selector,
@@ -217,14 +275,14 @@ def cmd_card_status(args: argparse.Namespace) -> int:
             actor=actor(),
         )
         rev = store.current_rev()
-    notify(config, rev)
+        code = target.changed(store, rev)
     print(f"{row.credential} ({row.holder or 'no holder'}): {row.status}")
-    return 0
+    return code
 
 
 def cmd_card_list(args: argparse.Namespace) -> int:
-    config = load(args)
-    with open_store(config) as store:
+    target = _target(args)
+    with target.open_store() as store:
         rows = store.list_credentials(
             status=Status(args.status) if args.status else None,
             holder=args.holder,
@@ -242,9 +300,9 @@ def cmd_card_list(args: argparse.Namespace) -> int:
 
 
 def cmd_card_import(args: argparse.Namespace) -> int:
-    config = load(args)
+    target = _target(args)
     yield_to_the_door()  # a bulk job: the door comes first
-    with open_store(config) as store:
+    with target.open_store() as store:
         try:
             # a Path: the store takes a plain str as the CSV text itself, not as a file name
             count = store.import_csv(Path(args.file), actor=actor())
@@ -257,15 +315,15 @@ def cmd_card_import(args: argparse.Namespace) -> int:
             )
             return 2
         rev = store.current_rev()
-    notify(config, rev)
+        code = target.changed(store, rev)
     print(f"imported {count} credential(s) from {args.file}")
-    return 0
+    return code
 
 
 def cmd_card_export(args: argparse.Namespace) -> int:
-    config = load(args)
+    target = _target(args)
     yield_to_the_door()
-    with open_store(config) as store:
+    with target.open_store() as store:
         if args.output:
             with open(args.output, "w", newline="", encoding="utf-8") as out:
                 store.export_csv(out)
@@ -275,27 +333,28 @@ def cmd_card_export(args: argparse.Namespace) -> int:
 
 
 def cmd_holder_add(args: argparse.Namespace) -> int:
-    config = load(args)
-    with open_store(config) as store:
+    target = _target(args)
+    with target.open_store() as store:
         store.add_holder(
             args.name, agency=args.agency, badge=args.badge, contact=args.contact, actor=actor()
         )
+        code = target.changed(store, None)
     print(f"added holder {args.name}")
-    return 0
+    return code
 
 
 def cmd_holder_list(args: argparse.Namespace) -> int:
-    config = load(args)
-    with open_store(config) as store:
+    target = _target(args)
+    with target.open_store() as store:
         for h in store.list_holders():
             print(f"{h.name:<32} {h.agency or '-':<32} {h.badge or '-'}")
     return 0
 
 
 def cmd_group_add(args: argparse.Namespace) -> int:
-    config = load(args)
+    target = _target(args)
     schedule = [_window(w) for w in args.windows] if args.windows else None
-    with open_store(config) as store:
+    with target.open_store() as store:
         store.add_group(
             args.name,
             doors=args.doors,
@@ -307,9 +366,9 @@ def cmd_group_add(args: argparse.Namespace) -> int:
             actor=actor(),
         )
         rev = store.current_rev()
-    notify(config, rev)
+        code = target.changed(store, rev)
     print(f"added group {args.name}")
-    return 0
+    return code
 
 
 def _window(text: str) -> dict[str, str]:
@@ -321,8 +380,8 @@ def _window(text: str) -> dict[str, str]:
 
 
 def cmd_group_list(args: argparse.Namespace) -> int:
-    config = load(args)
-    with open_store(config) as store:
+    target = _target(args)
+    with target.open_store() as store:
         for g in store.list_groups():
             doors = "all doors" if g.all_doors else ", ".join(g.doors)
             when = "at all times" if g.always else f"{len(g.schedule)} window(s)"
@@ -331,4 +390,4 @@ def cmd_group_list(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["Store", "register"]
+__all__ = ["BoxTarget", "CardTarget", "Store", "register"]

@@ -32,13 +32,7 @@ def examples(*commands: str, note: str = "") -> dict[str, Any]:
 
 
 def load(args: argparse.Namespace) -> Config:
-    """The config named by --config or $DOORWARD_CONFIG (or, under ``fleet``, the console's)."""
-    district = getattr(args, "district", None)
-    if district is not None:
-        from appliance.district.console import console_config, open_district
-
-        open_district(Path(district))  # a clear message if it is not a district directory
-        return console_config(Path(district))
+    """The box's config, named by --config or $DOORWARD_CONFIG."""
     return load_config(Path(args.config) if args.config else None)
 
 

@@ -1,7 +1,8 @@
-"""``doorward fleet --district DIR ...`` (the district console) and ``doorward fleet-agent``.
+"""``doorward fleet --district DIR ...``: the district console.
 
-The console's master list is edited with the same card, holder and group commands as a box's;
-after each change the console publishes it at once (a signed change, retained at the broker).
+The console's master list is edited with the same card, holder and group commands as a box's,
+on the district's own store (``DistrictTarget``): after each change the console publishes it at
+once (a signed change, retained at the broker). No box config and no controller are involved.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ import argparse
 import json
 import signal
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
-from appliance.cli import Handler, UsageError, cards
+from appliance.cli import UsageError, cards
 from appliance.cli.cards import cmd_card_status
-from appliance.cli.common import bounded_int, load
+from appliance.cli.common import actor, bounded_int
 from appliance.core import event_wire
 from appliance.core.describe import sentence
 from appliance.core.event_kinds import unknown_kinds
@@ -28,13 +30,13 @@ from appliance.district.console import (
     Publisher,
     init_district,
     open_district,
-    publish_now,
 )
 from appliance.fleet.link import LinkError
+from appliance.store import Store
 
 
 def register(sub: Any) -> None:
-    """Add ``fleet`` and ``fleet-agent`` to the parser."""
+    """Add ``fleet`` to the parser."""
     p = sub.add_parser(
         "fleet",
         help="the district console: one signed card list for every box, lockdowns, events home",
@@ -57,7 +59,7 @@ def register(sub: Any) -> None:
     q.add_argument("--facility", type=int)
     q.add_argument("--number", type=int)
     q.add_argument("--reason", required=True, help="why (kept in every audit log)")
-    q.set_defaults(handler=_publishing(cmd_card_status), status=Status.REVOKED)
+    q.set_defaults(handler=cmd_card_status, status=Status.REVOKED, target=DistrictTarget)
     q = fs.add_parser("lockdown", help="lock down every door of a school (or of all schools)")
     q.add_argument("state", choices=["on", "off"])
     where = q.add_mutually_exclusive_group(required=True)
@@ -87,35 +89,30 @@ def register(sub: Any) -> None:
     q.set_defaults(handler=cmd_events)
     q = fs.add_parser("serve", help="collect status and events; publish changes (until SIGTERM)")
     q.set_defaults(handler=cmd_serve)
-    cards.register(fs, on="fleet --district /srv/district")  # the master list
-    for action in ("card", "holder", "group"):
-        _wrap(fs.choices[action])
-
-    a = sub.add_parser("fleet-agent", help="this box's link to its district (until SIGTERM)")
-    a.set_defaults(handler=cmd_agent)
+    cards.register(fs, DistrictTarget)  # the master list
 
 
-def _wrap(parser: argparse.ArgumentParser) -> None:
-    """Make every command under ``parser`` publish what it changed."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for child in action.choices.values():
-                handler = child.get_default("handler")
-                if handler is not None:
-                    child.set_defaults(handler=_publishing(handler))
+class DistrictTarget:
+    """The card, holder and group commands on the district's master list: a change is staged
+    and published at once, all on the one store the command opened."""
 
+    ON: ClassVar[str] = "fleet --district /srv/district"
 
-def _publishing(handler: Handler) -> Handler:
-    def run(args: argparse.Namespace) -> int:
-        code = handler(args)
-        return code if code != 0 else _publish(args, lambda p: p.stage_changes(_actor()))
+    def __init__(self, district: District) -> None:
+        self.district = district
 
-    return run
+    @classmethod
+    def for_args(cls, args: argparse.Namespace) -> Self:
+        return cls(_district(args))
+
+    def open_store(self) -> Store:
+        return self.district.store()
+
+    def changed(self, store: Store, rev: int | None) -> int:
+        return publish(self.district, store, lambda p: p.stage_changes(_actor()))
 
 
 def _actor() -> str:
-    from appliance.cli.common import actor
-
     return actor().replace("cli:", "district:", 1)
 
 
@@ -123,15 +120,14 @@ def _district(args: argparse.Namespace) -> District:
     return open_district(Path(args.district))
 
 
-def _publish(args: argparse.Namespace, stage: Any) -> int:
-    district = _district(args)
-    with district.store() as store:
-        publisher = Publisher(district, store)
-        staged = stage(publisher)
-        if staged is None and not publisher.state.unpublished():
-            return 0
+def publish(district: District, store: Store, stage: Callable[[Publisher], int | None]) -> int:
+    """Stage with ``stage(publisher)``, then publish whatever is pending; the exit status."""
+    publisher = Publisher(district, store)
+    staged = stage(publisher)
+    if staged is None and not publisher.state.unpublished():
+        return 0
     try:
-        sent = publish_now(district, lambda _p: None)
+        sent = publisher.publish()
     except LinkError as err:
         print(
             f"doorward: error: stored at the district but not yet published ({err}); "
@@ -142,6 +138,12 @@ def _publish(args: argparse.Namespace, stage: Any) -> int:
     if sent:
         print(f"published list version {sent[-1]}")
     return 0
+
+
+def _publish(args: argparse.Namespace, stage: Callable[[Publisher], int | None]) -> int:
+    district = _district(args)
+    with district.store() as store:
+        return publish(district, store, stage)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -253,16 +255,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, lambda *_: collector.stop())
         print(f"serving district {district.name} on {district.config.broker}", flush=True)
         collector.run()
-    return 0
-
-
-def cmd_agent(args: argparse.Namespace) -> int:
-    from appliance.fleet.agent import Agent
-
-    agent = Agent(load(args))
-    signal.signal(signal.SIGTERM, lambda *_: agent.stop())
-    signal.signal(signal.SIGINT, lambda *_: agent.stop())
-    agent.run()
     return 0
 
 

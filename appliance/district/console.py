@@ -22,7 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, ValidationError, field_validator
 
-from appliance.config import BrokerLink, Config, parse_config
+from appliance.config import BrokerLink
 from appliance.district import state as cs
 from appliance.fleet import topics
 from appliance.fleet.link import Link, LinkError, Tls, parse_broker
@@ -172,20 +172,6 @@ def _describe(err: ValidationError, where: str) -> str:
     return "\n".join(
         f"{where}: {'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
         for e in err.errors()
-    )
-
-
-def console_config(path: Path) -> Config:
-    """A Config for the card, holder and group commands run on the console's master list."""
-    return parse_config(
-        {
-            "data_dir": str(path / "data"),
-            "door": {"name": CONSOLE_DOOR},
-            "gpio": {"backend": "mock"},
-            "reader": {"d0": 8, "d1": 7},  # the default pin map's (no door is driven here)
-            "strike": {"pin": 13, "active_low": False},
-        },
-        f"{path}/{CONFIG_NAME}",
     )
 
 
@@ -341,6 +327,16 @@ class Publisher:
         finally:
             os.close(fd)
 
+    def publish(self, timeout: float = CONNECT_TIMEOUT_S) -> list[int]:
+        """Publish every logged message not yet acknowledged, through a short link of its own."""
+        link = self.district.link(clean=True)
+        link.start()
+        try:
+            link.wait_connected(timeout)
+            return self.flush(link, max(timeout, ACK_TIMEOUT_S))
+        finally:
+            link.stop()
+
     def _prune(self, link: Link, timeout: float) -> None:
         """Clear retained changes the newest published snapshot covers."""
         snapshot = self.state.meta_int(cs.SNAPSHOT_VERSION)
@@ -364,13 +360,7 @@ def publish_now(district: District, stage: Any, *, timeout: float = CONNECT_TIME
     with district.store() as store:
         publisher = Publisher(district, store)
         stage(publisher)
-        link = district.link(clean=True)
-        link.start()
-        try:
-            link.wait_connected(timeout)
-            return publisher.flush(link, max(timeout, ACK_TIMEOUT_S))
-        finally:
-            link.stop()
+        return publisher.publish(timeout)
 
 
 __all__ = ["District", "DistrictError", "Publisher", "StoreError", "init_district", "open_district"]
