@@ -62,7 +62,7 @@ class CommandHandler:
             "degraded": c.degraded,
             "clock_synchronised": c.clock_synced,
             "credentials_loaded": len(view.cards),
-            "view_revision": view.rev,
+            "view_revision": c.applied_rev,  # all of it in use: cards, groups, mode, settings
             "reader": c.reader.health.as_dict(),
             "latency_us": c.reads.stats.summary(),
             "last_unknown_card": c.reads.last_unknown,
