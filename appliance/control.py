@@ -170,7 +170,7 @@ class Control:
         once without it), False if it is not within ``timeout`` seconds. Raises ControlError if
         the controller cannot be reached (or stops answering while waited on).
         """
-        deadline = self._clock() + timeout
+        deadline = self.deadline(timeout)
         self.request(Command.REFRESH, timeout=self._bounded(timeout))
         if wait_for_rev is None:
             return True
