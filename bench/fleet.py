@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.config import load_config
-from appliance.controller import control
+from appliance.control import Control
 from appliance.district.collector import Collector
 from appliance.district.console import (
     CONFIG_NAME,
@@ -196,11 +196,11 @@ class _Watch:
             self.applied = _meta(self.conn, "fleet.list_applied_at") / 1e6
             self.rev = _meta(self.conn, "rev")
         if self.viewed is None:
-            status = control.request(self.data_dir, "status", timeout=5)["status"]
+            status = Control(self.data_dir).status()
             if int(status["view_revision"]) < self.rev:
                 return
             self.viewed = time.time()
-            control.request(self.data_dir, "swipe", bits=self.bits, interval_us=500)
+            Control(self.data_dir).swipe(self.bits, interval_us=500)
             return
         row = self.conn.execute(
             "SELECT id, kind, ts_us FROM events WHERE id > ? AND credential = ? "
@@ -215,7 +215,7 @@ class _Watch:
             self.conn.close()
         else:  # the view said it had the change: a grant now would be a bug
             self.granted_after_view += 1
-            control.request(self.data_dir, "swipe", bits=self.bits, interval_us=500)
+            Control(self.data_dir).swipe(self.bits, interval_us=500)
 
 
 def revocation(district: District, configs: list[Path], console: _Console) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from appliance.controller import control
+from appliance.control import Control
 from appliance.testing.pigpiod import PigpiodEmulator, card_edges
 from appliance.wiegand.formats import encode
 from bench.common import box, cards_csv, controller_process, doorward, pct
@@ -38,7 +38,7 @@ def _reads(
         played = emu.play(card_edges(bits, D0, D1, interval_us, 50), realtime=True)
         write = emu.wait_for_write(STRIKE, 0, 5.0, since=mark)
         if write is None:
-            health = control.request(data_dir, "status")["status"]["reader"] if data_dir else {}
+            health = Control(data_dir).status()["reader"] if data_dir else {}
             raise RuntimeError(f"the strike never moved; reader: {health}")
         out.append((write.perf - played.perf) * 1000)
         if emu.wait_for_write(STRIKE, 1, 5.0, since=mark) is None:
@@ -96,7 +96,7 @@ def _slow_reader(tmp: Path) -> dict[str, Any]:
     data = tmp / "box-20ms" / "data"
     with PigpiodEmulator() as emu, controller_process(config, emu):
         times = _reads(emu, 20_000, 5, data_dir=data)
-        reader = control.request(data, "status")["status"]["reader"]
+        reader = Control(data).status()["reader"]
     return {
         "interval_ms": 20.0,
         "frame_bits": None,

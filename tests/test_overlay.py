@@ -80,7 +80,7 @@ def test_the_controller_unit() -> None:
 
 def test_the_controller_needs_no_network() -> None:
     """PrivateNetwork=yes holds: the control socket is a Unix socket in the data directory."""
-    from appliance.controller import control
+    from appliance import control
 
     path = Paths().data / control.SOCKET_NAME
     assert str(path) == "/var/lib/doorward/control.sock"

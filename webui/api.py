@@ -14,7 +14,7 @@ from typing import Any, NoReturn, ParamSpec
 
 from flask import Blueprint, g, request
 
-from appliance.controller.control import ControlError
+from appliance.control import ControlError
 from appliance.core import event_wire
 from appliance.core.event_kinds import unknown_kinds
 from appliance.store import (
@@ -173,7 +173,7 @@ def status() -> Reply:
     """The door now, from the controller; the stored mode if no controller answers."""
     st = state()
     try:
-        door = dict(st.control("status")["status"])
+        door = dict(st.status())
     except (ControlError, KeyError, TypeError) as exc:
         mode, reason = st.store.door_mode()
         error = (
@@ -360,7 +360,7 @@ def unlock() -> Reply:
     """Unlock the door once, through the running controller."""
     b = _body(docs.UNLOCK_BODY)
     try:
-        state().control("unlock", actor=_actor(), reason=b["reason"])
+        state().control.unlock(b["reason"], actor=_actor())
     except ControlError as exc:
         raise ApiError(503, f"the door was not unlocked: {exc}") from None
     return {"unlocked": True}, 200

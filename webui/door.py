@@ -7,16 +7,16 @@ import logging
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from appliance.controller.control import ControlError
+from appliance.control import MAX_TEXT, ControlError
 from appliance.store import ModeChanged, StoreError
 from webui.auth import actor, require_role
 from webui.doorstate import door_now, mode_label, stored_mode
 from webui.forms import Form
-from webui.state import state
+from webui.state import Applied, state
 
 LOG = logging.getLogger(__name__)
 bp = Blueprint("door", __name__, url_prefix="/door")
-REASON_MAX = 200  # the control socket's limit for an unlock reason
+REASON_MAX = MAX_TEXT  # the control socket's limit for an unlock reason
 Page = str | tuple[str, int] | WerkzeugResponse
 
 # action -> (what the confirmation page asks, the mode it stores or None for an unlock)
@@ -83,7 +83,7 @@ def act(action: str) -> Page:
     who = actor()
     if mode is None:
         try:
-            st.control("unlock", actor=who, reason=reason)
+            st.control.unlock(reason, actor=who)
         except ControlError as exc:
             form.error("reason", f"the door was not unlocked: {exc}")
             return _page(form), 503
@@ -99,8 +99,11 @@ def act(action: str) -> Page:
         return _page(form), 503
     LOG.info("%s set the door mode to %s: %s", who, mode, reason)
     label = mode_label(mode).lower()
-    if st.refresh():
-        flash(f"Door mode is now {label}; the controller has been told.", "ok")
+    applied = st.confirm()
+    if applied is Applied.AT_THE_DOOR:
+        flash(f"Door mode is now {label}; the controller has been told and has applied it.", "ok")
+    elif applied is Applied.NOT_CONFIRMED:
+        flash(f"Door mode {label}: {applied.note('')}.", "warn")
     else:
         flash(
             f"Door mode {label} is stored, but no controller is running: "

@@ -12,13 +12,12 @@ from typing import Any
 
 from flask import current_app, g
 
-from appliance.controller.control import ControlError
+from appliance.control import BANNER_TIMEOUT, NOT_RUNNING, ControlError
 from appliance.store import StoreError
 from webui.state import state
 
-STATUS_TIMEOUT = 0.5  # seconds a page waits for the controller's status (it answers in ms)
+STATUS_TIMEOUT = BANNER_TIMEOUT  # seconds a page waits for the controller's status
 QUIET_SECONDS = 10.0  # after a timeout, pages stop asking for this long
-NOT_RUNNING = "no controller is running"  # how control.request says nothing listens
 MODE_LABELS = {"normal": "Normal", "lockdown": "Lockdown", "held_unlocked": "Held unlocked"}
 MODE_NOTES = {
     "normal": "fobs open the door by their group and its schedule",
@@ -123,7 +122,7 @@ def _ask() -> dict[str, Any]:
         )
     timeout = float(current_app.config.get("STATUS_TIMEOUT", STATUS_TIMEOUT))
     try:
-        status = dict(st.control("status", timeout=timeout)["status"])
+        status = dict(st.status(timeout=timeout))
     except ControlError as exc:
         stopped = str(exc).startswith(NOT_RUNNING)
         if not stopped:  # it timed out or answered nonsense: do not make every page wait

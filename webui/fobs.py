@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from appliance.controller.control import ControlError
+from appliance.control import ControlError
 from appliance.store import UNSET, CredentialRow, DistrictOwned, StoreError
 from appliance.store.rows import Unset
 from appliance.wiegand.formats import WiegandError, parse_credential
@@ -16,7 +16,7 @@ from webui import fob_fields as ff
 from webui import fob_history, localtime
 from webui.auth import ANY_ROLE, actor, current_user, require_role
 from webui.forms import MAX_INT, Form
-from webui.state import state
+from webui.state import Applied, state
 
 bp = Blueprint("fobs", __name__, url_prefix="/fobs")
 PAGE_SIZE = 50
@@ -149,7 +149,7 @@ def _issue_page(
 def _last_unknown_card() -> tuple[dict[str, str], str]:
     """The issue form's card fields from the last unknown card read at the door, and a note."""
     try:
-        status = state().control("status").get("status")
+        status = state().status()
     except ControlError as exc:
         return {}, f"No card can be taken from the door: the controller did not answer ({exc})."
     text = status.get("last_unknown_card") if isinstance(status, dict) else None
@@ -198,9 +198,9 @@ def change_status(credential: str) -> Page:
         form.error("status", f"nothing was changed: {exc}")
         code = 409 if isinstance(exc, DistrictOwned) else 400
         return render_template("fobs/status.html", row=row, form=form, changes=CHANGES), code
-    told = st.refresh()
-    note = "the door refuses it now" if told else "no controller is running: applies at its start"
-    flash(f"{row.credential} ({row.holder}) is now {status}: {note}.", "ok")
+    applied = st.confirm()
+    note = applied.note("the door refuses it now")
+    flash(f"{row.credential} ({row.holder}) is now {status}: {note}.", applied.level)
     return redirect(url_for("fobs.index", q=row.serial or row.credential))
 
 
@@ -291,9 +291,9 @@ def edit(credential: str) -> Page:
     except StoreError as exc:
         form.error(_field_of(exc, holder.is_new), f"nothing was changed: {exc}")
         return _edit_page(form, row, agency), 409 if isinstance(exc, DistrictOwned) else 400
-    told = st.refresh()
-    note = "" if told else " (no controller is running: applies at its start)"
-    flash(f"Fob {row.serial or row.credential} saved{note}.", "ok")
+    applied = st.confirm()
+    note = "" if applied is Applied.AT_THE_DOOR else f" ({applied.note('')})"
+    flash(f"Fob {row.serial or row.credential} saved{note}.", applied.level)
     return redirect(url_for("fobs.show", credential=row.credential))
 
 

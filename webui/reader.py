@@ -9,7 +9,7 @@ import time
 from flask import Blueprint, abort, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from appliance.controller.control import ControlError
+from appliance.control import ControlError
 from appliance.store import EventRow, StoreError
 from appliance.wiegand.formats import (
     Credential,
@@ -53,7 +53,7 @@ def index() -> Page:
     """The panel: a card by its fields, an enrolled fob, or a random unknown card."""
     _mock_only()
     try:
-        state().control("status")
+        state().status()
     except ControlError as exc:
         return _page(
             Form({}),
@@ -127,7 +127,7 @@ def present() -> Page:
     newest = st.store.query_events(limit=1)
     after = newest[0].id if newest else 0
     try:
-        st.control("swipe", bits=card.bits, interval_us=2000, pulse_us=50)
+        st.control.swipe(card.bits, interval_us=2000, pulse_us=50)
     except ControlError as exc:
         message = f"nothing was presented: no controller answered ({exc})"
         return _page(form, card=card, problem=message), 503

@@ -182,10 +182,10 @@ def change() -> Page:
     except StoreError as exc:
         form.error("value", f"nothing was changed: {exc}")
         return _page(form, 400)
-    told = st.refresh()
+    applied = st.confirm()
     shown = config_values(st.config)[key] if value is None else value
-    note = "the door uses it now" if told else "no controller is running: applies at its start"
-    flash(f"{LABELS[key]} is now {_shown(shown)}: {note}.", "ok")
+    note = applied.note("the door uses it now")
+    flash(f"{LABELS[key]} is now {_shown(shown)}: {note}.", applied.level)
     return redirect(url_for("settings.index"))
 
 

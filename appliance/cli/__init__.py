@@ -14,7 +14,7 @@ from pathlib import Path
 
 from appliance import __version__
 from appliance.config import ConfigError
-from appliance.controller.control import ControlError
+from appliance.control import ControlError
 from appliance.hw import HardwareError
 from appliance.store import StoreError
 from appliance.wiegand.formats import WiegandError

@@ -7,16 +7,15 @@ import contextlib
 import getpass
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from appliance.config import Config, load_config
-from appliance.controller import control
+from appliance.control import CLI_APPLY_TIMEOUT, PROBE_TIMEOUT, Control, ControlError
 from appliance.store import Store
 
-APPLY_SECONDS = 3.0  # by design a change reaches the controller within 1 s
+APPLY_SECONDS = CLI_APPLY_TIMEOUT  # by design a change reaches the controller within 1 s
 BOX_CONFIG = "/var/lib/doorward/doorward.toml"  # where a box keeps its config (the data partition)
 
 
@@ -60,28 +59,18 @@ def notify(config: Config, rev: int | None = None) -> bool:
     whether a running controller has (or, without ``rev``, was told about) the change.
     """
     try:
-        control.request(config.data_dir, "refresh", timeout=1.0)
-    except control.ControlError:
+        applied = Control(config.data_dir, timeout=PROBE_TIMEOUT).refresh(
+            wait_for_rev=rev, timeout=APPLY_SECONDS
+        )
+    except ControlError:
         return False
-    if rev is None:
-        return True
-    deadline = time.monotonic() + APPLY_SECONDS
-    while True:
-        try:
-            status = control.request(config.data_dir, "status", timeout=1.0)["status"]
-        except control.ControlError:
-            return False
-        seen = status.get("view_revision")
-        if isinstance(seen, int) and seen >= rev:
-            return True
-        if time.monotonic() >= deadline:
-            print(
-                f"doorward: warning: the change is stored, but the running controller has not "
-                f"applied it within {APPLY_SECONDS:g} s: check 'doorward status'",
-                file=sys.stderr,
-            )
-            return False
-        time.sleep(0.02)  # the refresher applies a change a few ms after the wake-up
+    if not applied:
+        print(
+            f"doorward: warning: the change is stored, but the running controller has not "
+            f"applied it within {APPLY_SECONDS:g} s: check 'doorward status'",
+            file=sys.stderr,
+        )
+    return applied
 
 
 def positive_int(text: str) -> int:

@@ -26,7 +26,7 @@ from appliance.cli.demo_web import (
     write_admin_file,
 )
 from appliance.config import load_config
-from appliance.controller import control
+from appliance.control import PROBE_TIMEOUT, Control
 from appliance.core.model import Mode, Status
 from appliance.store import EventRecord, Store
 
@@ -207,11 +207,7 @@ def prepare_dir(home: Path) -> Path:
                 "give a new or empty directory"
             )
         data = home / "data"
-        try:
-            control.request(data, "status", timeout=1.0)
-        except control.ControlError:
-            pass
-        else:
+        if Control(data, timeout=PROBE_TIMEOUT).running():
             raise UsageError(f"--dir {home}: a demo is already running there")
         shutil.rmtree(data, ignore_errors=True)
         (home / ADMIN_FILE).unlink(missing_ok=True)  # an earlier run's password is no more

@@ -19,12 +19,12 @@ from appliance.cli.common import (
     positive_int,
 )
 from appliance.config import Config
-from appliance.controller import control
+from appliance.control import CLI_APPLY_TIMEOUT, PROBE_TIMEOUT, Control, ControlError
 from appliance.core.model import Mode
 from appliance.store import EventRow, Store
 from appliance.wiegand.formats import credential_from_fields
 
-CONFIRM_SECONDS = 3.0  # a mode change must reach a running controller within 1 s by design
+CONFIRM_SECONDS = CLI_APPLY_TIMEOUT  # a mode change reaches a running controller within 1 s
 SWIPE_WAIT_SECONDS = 3.0
 
 
@@ -123,17 +123,11 @@ def _set_mode(args: argparse.Namespace, mode: Mode, default_reason: str) -> int:
 
 def _confirmed(config: Config, mode: Mode) -> bool:
     """Whether the running controller reports ``mode`` within CONFIRM_SECONDS."""
-    deadline = time.monotonic() + CONFIRM_SECONDS
-    while True:
-        try:
-            status = control.request(config.data_dir, "status", timeout=1.0)["status"]
-        except control.ControlError:
-            return False
-        if status.get("mode") == mode.value:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.02)  # the refresher applies it within a few ms of the wake-up
+    door = Control(config.data_dir, timeout=PROBE_TIMEOUT)
+    try:
+        return door.wait(lambda s: s.get("mode") == mode.value, door.deadline(CONFIRM_SECONDS))
+    except ControlError:
+        return False
 
 
 def cmd_lockdown(args: argparse.Namespace) -> int:
@@ -150,7 +144,7 @@ def cmd_hold(args: argparse.Namespace) -> int:
 
 def cmd_unlock(args: argparse.Namespace) -> int:
     config = load(args)
-    control.request(config.data_dir, "unlock", actor=actor(), reason=args.reason)
+    Control(config.data_dir).unlock(args.reason, actor=actor())
     print("door unlocked once")
     return 0
 
@@ -170,13 +164,7 @@ def cmd_swipe(args: argparse.Namespace) -> int:
         newest = store.query_events(limit=1)
         after = newest[0].id if newest else 0
         before = _reader_counts(config)
-        control.request(
-            config.data_dir,
-            "swipe",
-            bits=bits,
-            interval_us=args.interval_us,
-            pulse_us=args.pulse_us,
-        )
+        Control(config.data_dir).swipe(bits, interval_us=args.interval_us, pulse_us=args.pulse_us)
         print(f"presented {label}", flush=True)
         deadline = time.monotonic() + SWIPE_WAIT_SECONDS
         while time.monotonic() < deadline:  # show what the door decided
@@ -208,7 +196,7 @@ _NOT_CARDS = {
 
 
 def _reader_counts(config: Config) -> dict[str, int]:
-    reader = control.request(config.data_dir, "status")["status"]["reader"]
+    reader = Control(config.data_dir).status()["reader"]
     return {k: int(reader.get(k, 0)) for k in _NOT_CARDS}
 
 

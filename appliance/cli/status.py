@@ -11,7 +11,7 @@ from typing import Any
 
 from appliance.cli.common import BOX_CONFIG, examples, load, open_store
 from appliance.config import Config
-from appliance.controller import control
+from appliance.control import Command, Control, ControlError
 from appliance.store import StoreError
 
 # In the style of monitoring plugins (2 stays the CLI's "malformed command or config").
@@ -60,10 +60,11 @@ def register(sub: Any) -> None:
 def cmd_status(args: argparse.Namespace) -> int:
     config = load(args)
     try:
-        status = control.request(config.data_dir, "status")["status"]
+        # the raw reply, so that a malformed status is told apart in this command's words
+        status = Control(config.data_dir).request(Command.STATUS)["status"]
         if not isinstance(status, dict):
             raise TypeError
-    except control.ControlError as exc:
+    except ControlError as exc:
         return _not_running(args, config, str(exc))
     except (KeyError, TypeError):
         return _not_running(args, config, "the controller sent a status this command cannot read")

@@ -6,11 +6,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from appliance import __version__
+from appliance.control import MAX_TEXT, Command
 
 if TYPE_CHECKING:
     from appliance.controller.daemon import Controller
 
-MAX_REASON = 200
+MAX_REASON = MAX_TEXT
 
 
 def _text(request: dict[str, Any], key: str, default: str | None = None) -> str:
@@ -36,17 +37,17 @@ class CommandHandler:
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         """Check and carry out one request; raise ValueError for a bad one."""
         cmd = request["cmd"]
-        if cmd == "status":
+        if cmd == Command.STATUS:
             return {"ok": True, "status": self.c.call(self.status)}
-        if cmd == "refresh":
+        if cmd == Command.REFRESH:
             self.c.refresher.wake()
             return {"ok": True}
-        if cmd == "unlock":
+        if cmd == Command.UNLOCK:
             actor = _text(request, "actor")
             reason = _text(request, "reason")
             self.c.call(lambda: self._unlock(actor, reason))
             return {"ok": True}
-        if cmd == "swipe":
+        if cmd == Command.SWIPE:
             return self._swipe(request)
         raise ValueError(f"unknown command {cmd!r}")
 
@@ -62,7 +63,7 @@ class CommandHandler:
             "degraded": c.degraded,
             "clock_synchronised": c.clock_synced,
             "credentials_loaded": len(view.cards),
-            "view_revision": view.rev,
+            "view_revision": c.applied_rev,  # all of it in use: cards, groups, mode, settings
             "reader": c.reader.health.as_dict(),
             "latency_us": c.reads.stats.summary(),
             "last_unknown_card": c.reads.last_unknown,

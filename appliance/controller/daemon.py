@@ -57,6 +57,9 @@ class Controller:
         self._stopping = threading.Event()
         self.started = threading.Event()
         self.degraded = False
+        # The view's revision once the loop thread has applied all of it (the mode and the
+        # settings are handed over after the cards): what status reports as view_revision.
+        self.applied_rev = 0
         self.clock_synced = True
         self.started_at = time.monotonic()
         self._unlocked_windows = config.door.unlocked_windows
@@ -120,6 +123,7 @@ class Controller:
             on_mode=self._mode_changed,
             on_health=self._health_changed,
             on_settings=self._settings_changed,
+            on_applied=self._view_applied,
         )
         self.source = source or hw.edge_source(
             config.gpio.backend, r.d0, r.d1, **self._source_options()
@@ -282,6 +286,10 @@ class Controller:
 
     def _mode_changed(self, mode: Mode, reason: str | None) -> None:
         self.post(self._apply_mode)
+
+    def _view_applied(self, rev: int) -> None:
+        # posted after the mode and the settings of the same refresh: it runs after them
+        self.post(lambda: setattr(self, "applied_rev", max(rev, self.applied_rev)))
 
     def _settings_changed(self, stored: dict[str, Any]) -> None:
         self.post(lambda: self._apply_settings(stored))

@@ -33,6 +33,7 @@ class ViewRefresher:
         on_mode: Callable[[Mode, str | None], None],
         on_health: Callable[[bool, str | None], None],
         on_settings: Callable[[dict[str, Any]], None] | None = None,
+        on_applied: Callable[[int], None] | None = None,
         interval: float = 0.1,
     ) -> None:
         self.store = store
@@ -43,6 +44,7 @@ class ViewRefresher:
         self._on_mode = on_mode
         self._on_health = on_health
         self._on_settings = on_settings
+        self._on_applied = on_applied  # after on_mode and on_settings: the view's new revision
         self.settings: dict[str, Any] = {}
         self._interval = interval
         self._wake = threading.Event()
@@ -111,6 +113,8 @@ class ViewRefresher:
             self._on_mode(snap.mode, snap.mode_reason)
         if self._on_settings is not None:
             self._refresh_settings(first)
+        if self._on_applied is not None:
+            self._on_applied(self.view.rev)
         with self.refreshed:
             self.refreshes += 1
             self.refreshed.notify_all()

@@ -23,7 +23,7 @@ import paho.mqtt.client as mqtt
 
 from appliance import __version__
 from appliance.config import Config, FleetSection
-from appliance.controller import control
+from appliance.control import PROBE_TIMEOUT, WAKE_TIMEOUT, Control, ControlError
 from appliance.files import try_lock
 from appliance.fleet import topics
 from appliance.fleet.link import Link, Tls, parse_broker
@@ -297,8 +297,8 @@ class Agent:
             f", door mode {done.mode}" if done.mode else "",
         )
         # The controller notices within 100 ms anyway; a wake-up makes it at once.
-        with contextlib.suppress(control.ControlError):
-            control.request(self.config.data_dir, "refresh", timeout=0.5)
+        with contextlib.suppress(ControlError):
+            Control(self.config.data_dir, timeout=WAKE_TIMEOUT).refresh()
         self._status_due.set()
 
     def _reject(self, topic: str, rejected: Rejected) -> None:
@@ -364,9 +364,9 @@ class Agent:
 
     def _door(self) -> tuple[str | None, list[str]]:
         try:
-            status = control.request(self.config.data_dir, "status", timeout=1.0)["status"]
+            status = Control(self.config.data_dir, timeout=PROBE_TIMEOUT).status()
             return str(status.get("mode")), [str(a) for a in status.get("alarms", [])]
-        except control.ControlError:
+        except ControlError:
             pass
         try:
             return self.store.door_mode()[0].value, []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.controller import control
+from appliance.control import Control, ControlError
 from appliance.core.model import Mode, Status
 from appliance.store import Store, StoreError
 from appliance.testing.box import decision, mock, running_box
@@ -114,17 +114,17 @@ def test_degraded_database_keeps_deciding_and_recovers(
 
 def test_control_socket_status_and_swipe(tmp_path: Path) -> None:
     with running_box(tmp_path) as (_c, events, config):
-        status = control.request(config.data_dir, "status")["status"]
+        status = Control(config.data_dir).request("status")["status"]
         assert status["door"] == "Front entrance" and status["locked"] is True
         assert status["reader"]["frames"] == 0 and status["credentials_loaded"] == 4
-        control.request(config.data_dir, "swipe", bits=STAFF, interval_us=1000)
+        Control(config.data_dir).request("swipe", bits=STAFF, interval_us=1000)
         events.wait(decision("granted", "H10301:12:3456"))
         for bad in ({"bits": "012"}, {"bits": STAFF, "interval_us": 5}, {"bits": ""}):
-            with pytest.raises(control.ControlError):
-                control.request(config.data_dir, "swipe", **bad)
-        with pytest.raises(control.ControlError, match="unknown command"):
-            control.request(config.data_dir, "explode")
-        control.request(config.data_dir, "unlock", actor="test", reason="delivery")
+            with pytest.raises(ControlError):
+                Control(config.data_dir).request("swipe", **bad)
+        with pytest.raises(ControlError, match="unknown command"):
+            Control(config.data_dir).request("explode")
+        Control(config.data_dir).request("unlock", actor="test", reason="delivery")
         assert events.wait(lambda r: r.kind == "unlock").reason == "delivery"
 
 

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from appliance.config import Config, load_config
-from appliance.controller.control import SOCKET_NAME
+from appliance.control import SOCKET_NAME
 from appliance.store import Store
 from appliance.testing.box import write_config
 from webui import create_app
@@ -58,8 +58,14 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 class FakeController:
     """A stand-in controller on the real control socket path and wire format: canned status."""
 
-    def __init__(self, data_dir: Path, status: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, status: dict[str, Any] | None = None, store: Store | None = None
+    ) -> None:
         self.requests: list[dict[str, Any]] = []
+        # With a store, the fake applies every change at once: its view_revision is the store's
+        # rev (unless ``applies`` is set False: a controller that never catches up).
+        self.store = store
+        self.applies = True
         self.status: dict[str, Any] = status or {
             "locked": True,
             "open": False,
@@ -93,7 +99,10 @@ class FakeController:
         if self.refused:
             raise ValueError(self.refused)
         if request["cmd"] == "status":
-            return {"ok": True, "status": self.status}
+            status = self.status
+            if self.store is not None and self.applies:
+                status = {**status, "view_revision": self.store.current_rev()}
+            return {"ok": True, "status": status}
         return {"ok": True}
 
     def commands(self) -> list[str]:
@@ -199,8 +208,8 @@ def auth(client: FlaskClient) -> AuthActions:
 
 
 @pytest.fixture
-def controller(config: Config) -> Iterator[FakeController]:
-    fake = FakeController(config.data_dir)
+def controller(config: Config, store: Store) -> Iterator[FakeController]:
+    fake = FakeController(config.data_dir, store=store)
     fake.start()
     try:
         yield fake

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from appliance.config import Config
-from appliance.controller.control import SOCKET_NAME
+from appliance.control import SOCKET_NAME
 from appliance.store import Store
 from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
 from webui.banner import who

@@ -1,0 +1,170 @@
+"""After a change the admin page says the door has it only once the controller's view does.
+
+A fake controller that applies every change at once (its view_revision is the store's rev), one
+that never catches up (waited on for the page's bound on a fake clock), and none at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from appliance.config import Config
+from appliance.control import PAGE_APPLY_TIMEOUT, POLL_INTERVAL, Control
+from appliance.store import Store
+from appliance.testing.box import running_box
+from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
+from tests.webui.test_fob_edit import form_of
+from webui.state import Applied
+
+NOT_CONFIRMED = f"stored, but the controller has not confirmed it within {PAGE_APPLY_TIMEOUT:g} s"
+FOB = "/fobs/H10301:12:3456"
+
+
+class SleepClock:
+    """A fake clock for the page's wait: sleeping moves it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps = 0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += seconds
+
+
+@pytest.fixture
+def operator(client: FlaskClient, auth: AuthActions) -> FlaskClient:
+    auth.login("operator")
+    return client
+
+
+@pytest.fixture
+def fob(store: Store) -> Store:
+    store.add_credential("H10301", 12, 3456, "Ann Lee", serial="S-1", actor="test")
+    return store
+
+
+@pytest.fixture
+def lagging(app: Flask, config: Config, controller: FakeController) -> SleepClock:
+    """A controller that answers but never has the change; the page waits on a fake clock."""
+    controller.applies = False
+    clock = SleepClock()
+    web = app.extensions["doorward"]
+    web.control = Control(
+        config.data_dir, timeout=web.control.timeout, clock=clock, sleep=clock.sleep
+    )
+    return clock
+
+
+def flashed(client: FlaskClient, url: str) -> str:
+    return client.get(url).get_data(as_text=True)
+
+
+def test_a_fob_status_change_the_door_has(
+    admin: FlaskClient, fob: Store, controller: FakeController
+) -> None:
+    reply = admin.post(f"{FOB}/status", data={"status": "lost", "reason": "dropped"})
+    assert reply.status_code == 302
+    assert controller.commands() == ["refresh", "status"]
+    page = flashed(admin, reply.headers["Location"])
+    assert "H10301:12:3456 (Ann Lee) is now lost: the door refuses it now." in page
+    assert NOT_CONFIRMED not in page
+
+
+def test_a_fob_status_change_the_door_has_not_confirmed(
+    admin: FlaskClient, fob: Store, controller: FakeController, lagging: SleepClock
+) -> None:
+    reply = admin.post(f"{FOB}/status", data={"status": "revoked", "reason": "left"})
+    assert reply.status_code == 302
+    assert fob.get_credential(serial="S-1").status == "revoked"  # type: ignore[union-attr]
+    asked = controller.commands()
+    assert asked[0] == "refresh" and asked.count("status") == lagging.sleeps + 1
+    page = flashed(admin, reply.headers["Location"])
+    assert f"(Ann Lee) is now revoked: {NOT_CONFIRMED}: see the dashboard." in page
+    assert "the door refuses it now" not in page
+    assert lagging.now == pytest.approx(PAGE_APPLY_TIMEOUT, abs=POLL_INTERVAL)
+
+
+def test_a_fob_status_change_without_a_controller(admin: FlaskClient, fob: Store) -> None:
+    reply = admin.post(f"{FOB}/status", data={"status": "stolen", "reason": "car"})
+    page = flashed(admin, reply.headers["Location"])
+    assert "is now stolen: no controller is running: applies at its start." in page
+
+
+def test_a_fob_edit_says_when_the_door_has_not_confirmed(
+    admin: FlaskClient, fob: Store, controller: FakeController, lagging: SleepClock
+) -> None:
+    data = form_of(admin.get(f"{FOB}/edit").get_data(as_text=True))
+    reply = admin.post(f"{FOB}/edit", data=data | {"group": "responders"})
+    assert reply.status_code == 302
+    page = flashed(admin, reply.headers["Location"])
+    assert f"Fob S-1 saved ({NOT_CONFIRMED}: see the dashboard)." in page
+    controller.applies = True
+    data = form_of(admin.get(f"{FOB}/edit").get_data(as_text=True))
+    reply = admin.post(f"{FOB}/edit", data=data | {"group": "staff"})
+    assert "Fob S-1 saved." in flashed(admin, reply.headers["Location"])
+
+
+def test_a_setting_the_door_has_and_one_it_has_not_confirmed(
+    admin: FlaskClient, store: Store, controller: FakeController, lagging: SleepClock
+) -> None:
+    admin.post("/settings", data={"key": "unlock_seconds", "value": "2.5"})
+    page = flashed(admin, "/settings")
+    assert f"Unlock time (seconds) is now 2.5: {NOT_CONFIRMED}: see the dashboard." in page
+    assert "the door uses it now" not in page
+    controller.applies = True
+    admin.post("/settings", data={"key": "unlock_seconds", "value": "3"})
+    assert "Unlock time (seconds) is now 3: the door uses it now." in flashed(admin, "/settings")
+
+
+def test_a_lockdown_the_door_has_and_one_it_has_not_confirmed(
+    operator: FlaskClient, store: Store, controller: FakeController, app: Flask, config: Config
+) -> None:
+    operator.post("/door/lockdown_on", data={"reason": "police", "confirm": "yes"})
+    page = flashed(operator, "/door")
+    assert "Door mode is now lockdown; the controller has been told and has applied it." in page
+    controller.applies = False
+    clock = SleepClock()
+    app.extensions["doorward"].control = Control(config.data_dir, clock=clock, sleep=clock.sleep)
+    operator.post("/door/lockdown_off", data={"reason": "all clear", "confirm": "yes"})
+    page = flashed(operator, "/door")
+    assert f"Door mode normal: {NOT_CONFIRMED}: see the dashboard." in page
+    assert "has applied it" not in page
+    assert store.door_mode()[0].value == "normal"
+
+
+def test_confirm_reads_the_stores_rev_after_the_write(
+    app: Flask, store: Store, controller: FakeController, lagging: SleepClock
+) -> None:
+    web = app.extensions["doorward"]
+    controller.status["view_revision"] = store.current_rev()
+    assert web.confirm() is Applied.AT_THE_DOOR  # the view has every change so far
+    store.add_holder("Bo Park", actor="test")
+    assert web.confirm() is Applied.NOT_CONFIRMED  # one more change: not in the view
+    controller.close()
+    assert web.confirm() is Applied.NO_CONTROLLER
+
+
+def test_a_real_door_confirms_a_revocation(tmp_path: Path) -> None:
+    with running_box(tmp_path) as (_c, _events, config):
+        store = Store(config.db_path)
+        try:
+            app = make_app(config, store, StepClock())
+            add_user(app, "admin", "admin", first=True)
+            client = app.test_client()
+            AuthActions(client).login()
+            url = "/fobs/H10301:100:1001/status"
+            reply = client.post(url, data={"status": "lost", "reason": "left in car"})
+            page = flashed(client, reply.headers["Location"])
+            assert "is now lost: the door refuses it now." in page
+            rev = store.current_rev()
+            assert client.get("/dashboard/live.json").get_json()["door"]["view_revision"] >= rev
+        finally:
+            store.close()
