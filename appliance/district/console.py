@@ -22,11 +22,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, ValidationError, field_validator
 
-from appliance.config import BrokerLink
 from appliance.district import state as cs
 from appliance.fleet import topics
 from appliance.fleet.link import Link, LinkError, Tls, parse_broker
 from appliance.fleet.messages import MAX_CHANGE_CREDENTIALS
+from appliance.fleet.section import BrokerLink
 from appliance.fleet.signing import (
     load_private_key,
     new_private_key,
