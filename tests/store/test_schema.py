@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, event
 
+import appliance.district.schema  # noqa: F401  (its tables are in Base.metadata too)
 from appliance.core.model import Mode
 from appliance.store import Store, StoreError
 from appliance.store.schema.box import Base
