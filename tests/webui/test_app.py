@@ -52,7 +52,7 @@ def test_session_cookie_is_httponly_lax_and_not_secure_without_tls(
 
 def test_session_cookie_is_secure_under_tls(config: Config, store: Store, clock: StepClock) -> None:
     app = make_app(config, store, clock, TLS=True)
-    app.extensions["doorward"].store.add_admin_user(
+    app.extensions["doorward"].store.users.add(
         "admin", app.extensions["doorward"].hasher.hash("x" * 12), "admin", actor="t", first=True
     )
     cookie = AuthActions(app.test_client()).login(password="x" * 12).headers["Set-Cookie"]

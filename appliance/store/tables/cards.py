@@ -17,7 +17,7 @@ from appliance.store.fleet import district
 from appliance.store.rows import UNSET, Unset, credential_text
 from appliance.store.schema.box import NO_FACILITY, Credential, Group, Holder
 from appliance.store.tables.events import bump_rev, log_change
-from appliance.store.tables.groups import group_id
+from appliance.store.tables.groups import STAFF, group_id
 from appliance.store.tables.holders import find_holder, get_or_create_holder, holder_name
 from appliance.wiegand.formats import Credential as Card
 
@@ -106,13 +106,13 @@ def add_credential(
     number: int,
     holder: str,
     *,
-    serial: str | None,
-    group: str,
+    serial: str | None = None,
+    group: str = STAFF,
     actor: str,
-    valid_from: datetime | float | None,
-    valid_until: datetime | float | None,
-    pin: str | None,
-    source: str,
+    valid_from: datetime | float | None = None,
+    valid_until: datetime | float | None = None,
+    pin: str | None = None,
+    source: str = "local",
     holder_agency: str | Unset = UNSET,
     holder_on_record: bool = False,
 ) -> int:
@@ -218,8 +218,8 @@ def set_status(
     s: Session,
     now_us: int,
     *,
-    serial: str | None,
-    credential: CardSelector | None,
+    serial: str | None = None,
+    credential: CardSelector | None = None,
     status: Status | str,
     reason: str | None,
     actor: str,
@@ -258,8 +258,8 @@ def set_pin(
     s: Session,
     now_us: int,
     *,
-    serial: str | None,
-    credential: CardSelector | None,
+    serial: str | None = None,
+    credential: CardSelector | None = None,
     pin: str | None,
     actor: str,
     as_district: bool = False,
@@ -296,14 +296,14 @@ def update_credential(
     s: Session,
     now_us: int,
     *,
-    serial: str | None,
-    credential: CardSelector | None,
-    holder: str | Unset,
-    holder_agency: str | Unset,
-    group: str | Unset,
-    valid_from: When | Unset,
-    valid_until: When | Unset,
-    pin: str | Unset | None,
+    serial: str | None = None,
+    credential: CardSelector | None = None,
+    holder: str | Unset = UNSET,
+    holder_agency: str | Unset = UNSET,
+    group: str | Unset = UNSET,
+    valid_from: When | Unset = UNSET,
+    valid_until: When | Unset = UNSET,
+    pin: str | Unset | None = UNSET,
     actor: str,
     as_district: bool = False,
 ) -> int:

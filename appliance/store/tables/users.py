@@ -88,9 +88,9 @@ def count_users(s: Session) -> int:
 def add_user(
     s: Session,
     now_us: int,
-    name: object,
-    password_hash: object,
-    new_role: object,
+    name: str,
+    password_hash: str,
+    new_role: str,
     *,
     actor: str,
     first: bool = False,
@@ -120,7 +120,7 @@ def add_user(
     return user.id
 
 
-def set_disabled(s: Session, now_us: int, name: object, disabled: bool, *, actor: str) -> None:
+def set_disabled(s: Session, now_us: int, name: str, disabled: bool, *, actor: str) -> None:
     """Disable or re-enable an account; the last enabled admin cannot be disabled."""
     who = v.actor(actor)
     clean = username(name)
@@ -171,7 +171,7 @@ def end_sessions(s: Session, user_id: int) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def set_role(s: Session, now_us: int, name: object, new_role: object, *, actor: str) -> bool:
+def set_role(s: Session, now_us: int, name: str, new_role: str, *, actor: str) -> bool:
     """Change an account's role (never the last enabled admin's); its sessions end. Changed?"""
     who = v.actor(actor)
     user = _existing(s, name)
