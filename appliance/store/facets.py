@@ -11,6 +11,7 @@ Methods with logic of their own (unit conversions, a choice between two lookups)
 from __future__ import annotations
 
 import builtins
+import inspect
 from collections.abc import Callable
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
@@ -85,12 +86,21 @@ class Method(Generic[P, R]):
     """
 
     def __init__(
-        self, fn: Callable[..., Any], bind: Callable[[Database], Callable[P, R]], kind: str
+        self,
+        fn: Callable[..., Any],
+        bind: Callable[[Database], Callable[P, R]],
+        kind: str,
+        then: Callable[..., Any] | None = None,
     ) -> None:
         self.fn = fn
         self._bind = bind
         self.kind = kind
         self.__doc__ = fn.__doc__
+        if then is not None:
+            doc = inspect.cleandoc(fn.__doc__ or "")
+            self.__doc__ = (
+                f"{doc}\n\nThrough the facet: {then.__name__}() of that, read in the same write."
+            )
         self.name = fn.__name__
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -108,7 +118,7 @@ class Method(Generic[P, R]):
         bound = self._bind(obj._db)
         bound.__name__ = self.name
         bound.__qualname__ = f"{type(obj).__name__}.{self.name}"
-        bound.__doc__ = self.fn.__doc__
+        bound.__doc__ = self.__doc__
         obj.__dict__[self.name] = bound
         return bound
 
@@ -170,7 +180,7 @@ def write(
 
         return call
 
-    return Method(fn, bind, "write")
+    return Method(fn, bind, "write", then)
 
 
 def write_without_clock(what: str, fn: Callable[Concatenate[Session, P], R]) -> Method[P, R]:

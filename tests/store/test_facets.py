@@ -117,6 +117,7 @@ def test_the_bound_method_is_built_once_and_keeps_the_functions_name_and_doc(
     assert first.__doc__ == _echo.__doc__ and first.__name__ == "echo"
     assert isinstance(Probe.__dict__["echo"], Method) and Probe.echo.__doc__ == _echo.__doc__
     assert Probe(probe._db).echo is not first  # per facet, never shared
+    assert "_name_of() of that" in (probe.add_named.__doc__ or "")
 
 
 def test_store_only_callers_cannot_pass_the_session_only_keywords(store: Store) -> None:

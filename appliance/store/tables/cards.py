@@ -225,7 +225,10 @@ def set_status(
     actor: str,
     as_district: bool = False,
 ) -> int:
-    """Move a credential to ``status``; returns its id. District ones only ``as_district``."""
+    """Move the credential named by serial or (format, facility, number) to ``status``.
+
+    Returns its id. District credentials only ``as_district``.
+    """
     who = v.actor(actor)
     new = v.status(status)
     why = v.text(reason, "reason", max_len=REASON_MAX, required=False, multiline=True)
@@ -264,7 +267,7 @@ def set_pin(
     actor: str,
     as_district: bool = False,
 ) -> int:
-    """Set (or with None, clear) a credential's PIN (stored hashed); returns its id."""
+    """Set a credential's PIN (4-12 digits, stored hashed), or clear it with None; its id."""
     who = v.actor(actor)
     pin_hash = _pin_hash(pin)
     cred = select_one(s, serial, credential)

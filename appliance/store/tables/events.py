@@ -163,7 +163,10 @@ def query_events(
     until: datetime | float | None = None,
     newest_first: bool = True,
 ) -> list[EventRow]:
-    """Events matching every filter given, by id (= insertion order)."""
+    """Events matching every filter given, by id (= insertion order), newest first by default.
+
+    ``since`` is inclusive, ``until`` exclusive (aware datetimes or Unix seconds).
+    """
     if (
         isinstance(limit, bool)
         or not isinstance(limit, int)

@@ -92,7 +92,10 @@ def fob_report(
     limit: int = 100,
     after_id: int | None = None,
 ) -> list[FobReportRow]:
-    """One page of a report, by credential id ascending (keyset paging with ``after_id``)."""
+    """One page of a report (never_used, not_seen ``days``, lost), by credential id ascending.
+
+    Keyset paging with ``after_id``.
+    """
     lim = check_limit(limit)
     after = check_cursor(after_id, "after_id")
     conditions = _where(report, now_us, days)

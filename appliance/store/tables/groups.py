@@ -127,7 +127,7 @@ def add_group(
     actor: str,
     builtin: bool = False,
 ) -> int:
-    """Create a group; returns its id."""
+    """Create a group; returns its id. ``doors`` None: every door; a schedule only if not always."""
     who = v.actor(actor)
     clean = group_name(name)
     door_names = v.doors(doors)

@@ -105,7 +105,7 @@ def list_credentials(
     limit: int = 100,
     offset: int = 0,
 ) -> list[CredentialRow]:
-    """Credentials matching every filter, newest first."""
+    """Credentials matching every filter, newest first; search matches names, serials, cards."""
     lim, off = v.page(limit, offset)
     stmt = _filtered(_joined(), status, holder, search)
     stmt = stmt.order_by(Credential.id.desc()).limit(lim).offset(off)

@@ -81,7 +81,7 @@ def _find(s: Session, name: str) -> AdminUser | None:
 
 
 def count_users(s: Session) -> int:
-    """How many accounts exist (disabled ones included)."""
+    """How many accounts exist, disabled ones included (0 until the setup code has been used)."""
     return int(s.execute(select(func.count(AdminUser.id))).scalar_one())
 
 
@@ -95,7 +95,10 @@ def add_user(
     actor: str,
     first: bool = False,
 ) -> int:
-    """Create an account; with ``first``, only while no account exists (the setup code's use)."""
+    """Create an account from a password hash; returns its id.
+
+    With ``first``, only while no account exists (the setup code's use).
+    """
     who = v.actor(actor)
     clean = username(name)
     hashed = _hash(password_hash)
@@ -121,7 +124,7 @@ def add_user(
 
 
 def set_disabled(s: Session, now_us: int, name: str, disabled: bool, *, actor: str) -> None:
-    """Disable or re-enable an account; the last enabled admin cannot be disabled."""
+    """Disable (ending its sessions) or re-enable an account; never the last enabled admin."""
     who = v.actor(actor)
     clean = username(name)
     flag = v.flag(disabled, "disabled")
