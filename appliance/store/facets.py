@@ -81,8 +81,8 @@ class Facet:
 class Method(Generic[P, R]):
     """A facet method made from a session-level function; see ``read`` and ``write``.
 
-    A non-data descriptor: the first access on a facet builds the bound callable and keeps it in
-    the facet's ``__dict__``, so later calls cost one dictionary look-up, as a plain method does.
+    A descriptor: reading it on a facet gives a callable bound to the facet's Database (a new one
+    each time, as a plain method's bound method is), so patching the class patches every facet.
     """
 
     def __init__(
@@ -119,7 +119,6 @@ class Method(Generic[P, R]):
         bound.__name__ = self.name
         bound.__qualname__ = f"{type(obj).__name__}.{self.name}"
         bound.__doc__ = self.__doc__
-        obj.__dict__[self.name] = bound
         return bound
 
     def __repr__(self) -> str:

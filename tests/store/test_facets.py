@@ -109,15 +109,21 @@ def test_a_write_without_clock_runs_in_a_write_transaction(probe: Probe, other: 
     assert [h.name for h in other.holders.list()] == ["Raw Person"]
 
 
-def test_the_bound_method_is_built_once_and_keeps_the_functions_name_and_doc(
-    probe: Probe,
-) -> None:
-    first = probe.echo
-    assert probe.echo is first  # kept in the facet's __dict__
-    assert first.__doc__ == _echo.__doc__ and first.__name__ == "echo"
+def test_the_bound_method_keeps_the_functions_name_and_doc(probe: Probe) -> None:
+    bound = probe.echo
+    assert bound.__doc__ == _echo.__doc__ and bound.__name__ == "echo"
     assert isinstance(Probe.__dict__["echo"], Method) and Probe.echo.__doc__ == _echo.__doc__
-    assert Probe(probe._db).echo is not first  # per facet, never shared
     assert "_name_of() of that" in (probe.add_named.__doc__ or "")
+
+
+def test_a_patch_on_the_facet_class_reaches_every_facet(
+    store: Store, other: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.cards.count()  # used before the patch
+    monkeypatch.setattr(facets.Cards, "count", lambda self, **kw: -1)
+    assert store.cards.count() == other.cards.count() == -1
+    monkeypatch.undo()
+    assert store.cards.count() == 0
 
 
 def test_store_only_callers_cannot_pass_the_session_only_keywords(store: Store) -> None:

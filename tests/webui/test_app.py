@@ -106,7 +106,7 @@ def test_a_store_failure_is_a_plain_503(
     def busy(**_: object) -> None:
         raise StoreError("querying events: database is busy")
 
-    monkeypatch.setattr(store, "query_events", busy)
+    monkeypatch.setattr(store.events, "query", busy)
     page = client.get("/")
     assert page.status_code == 503 and "database is busy" in page.get_data(as_text=True)
     assert_secure_headers(page)
