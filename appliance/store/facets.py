@@ -6,6 +6,7 @@ the session (and, for ``write`` and ``read_at_now``, the clock's time in UTC mic
 caller passes the rest. The function's signature is the method's (ParamSpec), so mypy checks every
 caller's arguments, and its docstring is the method's docstring: documented in one place.
 Methods with logic of their own (unit conversions, a choice between two lookups) are written out.
+The keywords only the store's own code passes (``as_district``, ``builtin``) are refused here.
 """
 
 from __future__ import annotations
