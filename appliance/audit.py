@@ -147,7 +147,7 @@ class AuditLog:
         records = [self._enriched(r) for r in batch]
         while True:
             try:
-                self.store.append_events(records)
+                self.store.events.append(records)
                 break
             except StoreError as exc:  # a busy or broken database: keep it queued, retry
                 self.failures += 1
@@ -191,7 +191,7 @@ class AuditLog:
             records = list(_read_journal(path))
             if records:
                 records = [self._enriched(r) for r in records]
-                self.store.append_events(records)  # dedup by source_key: replays store once
+                self.store.events.append(records)  # dedup by source_key: replays store once
                 stored += len(records)
             path.unlink()
         return stored

@@ -54,7 +54,7 @@ def box(
     with Store.for_data_dir(path / "data") as store:
         store.init("Front entrance")
         for facility, number, serial in responders:
-            store.add_credential(
+            store.cards.add(
                 "H10301",
                 facility,
                 number,

@@ -34,7 +34,7 @@ def database(size: int) -> Path:
     with Store(tmp) as store:
         store.init("Front entrance")
         for start in range(0, size, CHUNK):
-            store.import_csv(cards_csv(min(CHUNK, size - start), start=start), actor="bench")
+            store.cards.import_csv(cards_csv(min(CHUNK, size - start), start=start), actor="bench")
     tmp.rename(path)
     return path
 

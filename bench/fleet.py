@@ -162,7 +162,7 @@ class _Console:
 def _seed(console: _Console, count: int) -> None:
     lines = ["format,facility,number,holder,serial,group"]
     lines += [f"H10301,7,{n},Officer {n},F-{n},responders" for n in range(count)]
-    console.store.import_csv("\n".join(lines) + "\n", actor="bench")
+    console.store.cards.import_csv("\n".join(lines) + "\n", actor="bench")
     console.publisher.stage_snapshot("bench")
     console.publisher.flush(console.link, 120)
 
@@ -232,7 +232,9 @@ def revocation(district: District, configs: list[Path], console: _Console) -> di
         number = r + 1
         watches = [_Watch(c, number) for c in configs]
         t0 = time.time()
-        console.store.set_status(serial=f"F-{number}", status="revoked", reason="lost", actor="b")
+        console.store.cards.set_status(
+            serial=f"F-{number}", status="revoked", reason="lost", actor="b"
+        )
         committed = time.time()
         console.publish()
         target = _district_version(district)
@@ -280,7 +282,7 @@ def events_home(district: District, configs: list[Path]) -> dict[str, Any]:
         t0 = time.monotonic()
         for i, config in enumerate(configs[:EVENT_BOXES]):
             with Store(load_config(config).db_path) as box:
-                box.append_events(
+                box.events.append(
                     [
                         EventRecord(
                             ts=now,
@@ -307,7 +309,7 @@ def _changes(console: _Console, count: int) -> None:
     for i in range(count):
         n = i % LIST_SIZE
         status = "revoked" if (i // LIST_SIZE) % 2 == 0 else "issued"
-        console.store.set_status(serial=f"F-{n}", status=status, reason="bench", actor="b")
+        console.store.cards.set_status(serial=f"F-{n}", status=status, reason="bench", actor="b")
         console.publisher.stage_changes("bench")
         if i % 500 == 499:
             console.publisher.flush(console.link, 120)

@@ -37,7 +37,7 @@ def database() -> Path:
     rng = random.Random(5)
     with Store(tmp) as store:
         store.init("Front entrance")
-        store.import_csv(cards_csv(CARDS), actor="bench")
+        store.cards.import_csv(cards_csv(CARDS), actor="bench")
         t0 = time.time() - 365 * 86400
         for start in range(0, EVENTS, 20_000):
             batch = []
@@ -54,7 +54,7 @@ def database() -> Path:
                         door="Front entrance",
                     )
                 )
-            store.append_events(batch)
+            store.events.append(batch)
     tmp.rename(path)
     return path
 
@@ -69,9 +69,7 @@ def _app(db: Path, home: Path) -> Any:
     shutil.copy(db, home / "data" / "doorward.db")
     config = load_config(write_config(home))
     store = Store(config.db_path)
-    store.add_admin_user(
-        "bench", make_hasher({}).hash(PASSWORD), "admin", actor="bench", first=True
-    )
+    store.users.add("bench", make_hasher({}).hash(PASSWORD), "admin", actor="bench", first=True)
     return create_app(config, store=store)
 
 
@@ -128,7 +126,7 @@ def door_beside_busy_pages(reads: int = 60) -> dict[str, float]:
         config = box(home, reader_extra="frame_bits = 26")
         shutil.copy(db, home / "data" / "doorward.db")  # the big store, then a responder in it
         with Store(home / "data" / "doorward.db") as store:
-            store.add_credential("H10301", 2, 1, "Officer Bench", group="responders", actor="b")
+            store.cards.add("H10301", 2, 1, "Officer Bench", group="responders", actor="b")
         with PigpiodEmulator() as emu, controller_process(config, emu):
             quiet = _reads(emu, 1000, reads, card=(2, 1))
             busy = subprocess.Popen(

@@ -69,7 +69,7 @@ def demo_box(home: Path) -> tuple[Path, str]:
     with Store.for_data_dir(config.data_dir) as store:
         store.init(config.door.name)
         seed(store)
-        store.add_admin_user(
+        store.users.add(
             "principal", make_hasher({}).hash(password), "admin", actor="demo", first=True
         )
     return config_file, password

@@ -7,8 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from appliance.store import StoreError
-from appliance.store.accountability_api import AccountabilityApi
+from appliance.store import Store, StoreError
 from appliance.store.tables.accountability import (
     INCIDENT_MAX,
     MAX_DAYS,
@@ -38,24 +37,24 @@ def _common() -> dict[str, Any]:
 
 
 def _entries(
-    store: AccountabilityApi, state: str, before: int | None, after: int | None
+    store: Store, state: str, before: int | None, after: int | None
 ) -> tuple[list[ResponderEntry], bool, bool]:
     """(entries newest first, whether older ones exist, whether newer ones exist)."""
     if after is not None:
-        rows = store.responder_entries(state=state, after_id=after, limit=PAGE_SIZE + 1)
+        rows = store.reviews.responder_entries(state=state, after_id=after, limit=PAGE_SIZE + 1)
         newer = len(rows) > PAGE_SIZE
         rows = list(reversed(rows[:PAGE_SIZE]))
         older = bool(rows) and bool(
-            store.responder_entries(state=state, before_id=rows[-1].event_id, limit=1)
+            store.reviews.responder_entries(state=state, before_id=rows[-1].event_id, limit=1)
         )
         return rows, older, newer
-    rows = store.responder_entries(state=state, before_id=before, limit=PAGE_SIZE + 1)
+    rows = store.reviews.responder_entries(state=state, before_id=before, limit=PAGE_SIZE + 1)
     older = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     newer = (
         before is not None
         and bool(rows)
-        and bool(store.responder_entries(state=state, after_id=rows[0].event_id, limit=1))
+        and bool(store.reviews.responder_entries(state=state, after_id=rows[0].event_id, limit=1))
     )
     return rows, older, newer
 
@@ -73,7 +72,7 @@ def index() -> Page:
     if before is not None and after is not None:
         args.error("after", "give either 'before' or 'after', not both")
     store = api()
-    total, unreviewed = store.count_responder_entries()
+    total, unreviewed = store.reviews.count_responder_entries()
     page: dict[str, Any] = {"args": args, "states": REVIEW_STATES, "state": state, **_common()}
     page.update(total=total, unreviewed=unreviewed)
     if not args.ok:
@@ -88,7 +87,7 @@ def index() -> Page:
 def review(event_id: int) -> Page:
     """Record the incident number or the reason for one responder entry; the admin is named."""
     store = api()
-    entry = store.responder_entry(event_id)
+    entry = store.reviews.responder_entry(event_id)
     if entry is None:
         abort(404, description=f"event {event_id} is not a responder entry")
     form = Form(request.form)
@@ -106,7 +105,7 @@ def review(event_id: int) -> Page:
     if not form.ok:
         return render_template("accountability/review.html", **page), 400
     try:
-        store.review_entry(event_id, incident=incident, note=note, actor=actor())
+        store.reviews.review(event_id, incident=incident, note=note, actor=actor())
     except StoreError as exc:
         form.error("incident", f"nothing was recorded: {exc}")
         return render_template("accountability/review.html", **page), 400
@@ -130,8 +129,8 @@ def report(report: str) -> Page:
             "accountability/report.html", rows=[], total=0, more=False, **page
         ), 400
     store = api()
-    rows = store.fob_report(report, days=days, limit=PAGE_SIZE + 1, after_id=after)
-    total = store.count_fob_report(report, days=days)
+    rows = store.reviews.fob_report(report, days=days, limit=PAGE_SIZE + 1, after_id=after)
+    total = store.reviews.count_fob_report(report, days=days)
     return render_template(
         "accountability/report.html",
         rows=rows[:PAGE_SIZE],

@@ -175,7 +175,7 @@ def status() -> Reply:
     try:
         door = dict(st.status())
     except (ControlError, KeyError, TypeError) as exc:
-        mode, reason = st.store.door_mode()
+        mode, reason = st.store.door.mode()
         error = (
             str(exc) if isinstance(exc, ControlError) else "the controller's status is unreadable"
         )
@@ -196,8 +196,8 @@ def credentials() -> Reply:
     limit, offset = q["limit"] or 100, q["offset"] or 0
     filters = {"search": q["search"], "status": q["status"], "holder": q["holder"]}
     st = state()
-    rows = st.store.list_credentials(**filters, limit=limit, offset=offset)
-    total = st.store.count_credentials(**filters)
+    rows = st.store.cards.list(**filters, limit=limit, offset=offset)
+    total = st.store.cards.count(**filters)
     return {
         "total": total,
         "limit": limit,
@@ -219,12 +219,12 @@ def issue() -> Reply:
     b = _body(docs.CREDENTIAL_BODY)
     st = state()
     group = b["group"] or "staff"
-    groups = [grp.name for grp in st.store.list_groups()]
+    groups = [grp.name for grp in st.store.groups.list()]
     if group not in groups:
         _bad(f"'group' must be one of {', '.join(groups)}")
     fmt = b["format"].upper()
     try:
-        st.store.add_credential(
+        st.store.cards.add(
             fmt,
             b["facility"],
             b["number"],
@@ -233,7 +233,7 @@ def issue() -> Reply:
             group=group,
             actor=_actor(),
         )
-        row = st.store.get_credential(credential=(fmt, b["facility"], b["number"]))
+        row = st.store.cards.get(credential=(fmt, b["facility"], b["number"]))
     except StoreError as exc:
         _conflict_or_bad(exc)
     assert row is not None
@@ -247,14 +247,14 @@ def change_status(serial: str) -> Reply:
     """Move a credential (by serial) to a status, with a reason; the door follows at once."""
     st = state()
     try:
-        row = st.store.get_credential(serial=serial) if len(serial) <= 64 else None
+        row = st.store.cards.get(serial=serial) if len(serial) <= 64 else None
     except StoreError:
         row = None
     if row is None:
         raise ApiError(404, f"no credential with serial {serial[:64]!r}")
     b = _body(docs.STATUS_BODY)
     try:
-        changed = st.store.set_status(
+        changed = st.store.cards.set_status(
             serial=serial, status=b["status"], reason=b["reason"], actor=_actor()
         )
     except DistrictOwned as exc:
@@ -275,7 +275,7 @@ def fleet_status() -> Reply:
         public = {k: getattr(config, k, None) for k in fleet.CONFIG_KEYS}
         if public["broker"] is not None:
             public["broker"] = fleet.public_broker(public["broker"])
-    status = state().store.fleet_status()
+    status = state().store.fleet.status()
     if "broker" in status:
         status["broker"] = fleet.public_broker(status["broker"])
     return {"member": config is not None, "config": public, "status": status}, 200
@@ -288,9 +288,9 @@ def holders() -> Reply:
     q = _query(docs.HOLDERS_QUERY)
     limit, offset = q["limit"] or 100, q["offset"] or 0
     store = token_store()
-    rows = store.search_holders(search=q["search"], limit=limit, offset=offset)
+    rows = store.holders.search(search=q["search"], limit=limit, offset=offset)
     return {
-        "total": store.count_holders(search=q["search"]),
+        "total": store.holders.count(search=q["search"]),
         "limit": limit,
         "offset": offset,
         "holders": [holder_json(r) for r in rows],
@@ -304,10 +304,10 @@ def add_holder() -> Reply:
     b = _body(docs.HOLDER_BODY)
     name = b.pop("name")
     try:
-        state().store.add_holder(name, **b, actor=_actor())
+        state().store.holders.add(name, **b, actor=_actor())
     except StoreError as exc:
         _conflict_or_bad(exc)
-    found = token_store().search_holders(search=name, limit=1000)
+    found = token_store().holders.search(search=name, limit=1000)
     row = next((r for r in found if r.name == name), None)
     if row is None:  # only if 1,000 other names contain this one
         return {"name": name, **b, "credentials": 0}, 201
@@ -324,12 +324,12 @@ def events() -> Reply:
         kinds = [k.strip() for k in q["kinds"].split(",") if k.strip()]
         if len(kinds) > MAX_KINDS or any(len(k) > 32 for k in kinds):
             _bad(f"'kinds' takes at most {MAX_KINDS} kinds of at most 32 characters each")
-        problem = unknown_kinds(kinds, state().store.event_kinds())
+        problem = unknown_kinds(kinds, state().store.events.kinds())
         if problem:
             _bad(f"'kinds': {problem}")
     if q["since"] and q["until"] and q["until"] <= q["since"]:
         _bad("'until' must be later than 'since'")
-    rows = state().store.query_events(
+    rows = state().store.events.query(
         limit=q["limit"] or 100,
         after_id=q["after_id"],
         kinds=kinds,
@@ -349,7 +349,7 @@ def lockdown() -> Reply:
     b = _body(docs.LOCKDOWN_BODY)
     mode = "lockdown" if b["state"] == "on" else "normal"
     st = state()
-    st.store.set_mode(mode, reason=b["reason"], actor=_actor())
+    st.store.door.set_mode(mode, reason=b["reason"], actor=_actor())
     LOG.info("%s set the door mode to %s: %s", _actor(), mode, b["reason"])
     return {"mode": mode, "controller_told": st.refresh()}, 200
 

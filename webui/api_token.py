@@ -25,7 +25,7 @@ Page = str | tuple[str, int] | WerkzeugResponse
 
 
 def token_store() -> Store:
-    """The store (its API token methods come from the TokensApi mixin)."""
+    """The store (its API token methods are ``store.users``'s)."""
     return state().store
 
 
@@ -47,7 +47,7 @@ def user_for(token: str) -> AdminUserRow | None:
     user_id, _, secret = rest.partition("_")
     if prefix != PREFIX or not secret or not (user_id.isdigit() and len(user_id) <= 18):
         return None
-    found = token_store().api_token_owner(int(user_id))
+    found = token_store().users.token_owner(int(user_id))
     if found is None:
         return None
     user, stored = found
@@ -59,7 +59,7 @@ def user_for(token: str) -> AdminUserRow | None:
 def _has_token() -> bool:
     user = current_user()
     assert user is not None
-    found = token_store().api_token_owner(user.id)
+    found = token_store().users.token_owner(user.id)
     return found is not None and found[1] is not None
 
 
@@ -82,7 +82,7 @@ def index() -> Page:
         return page, 400
     token = new_token(user.id) if action == "create" else None
     try:
-        token_store().set_api_token_digest(
+        token_store().users.set_token_digest(
             user.username, None if token is None else digest(token), actor=actor()
         )
     except StoreError as exc:

@@ -126,7 +126,7 @@ def require_new_password() -> Page | None:
 def _record(kind: str, reason: str, who: str, **detail: Any) -> None:
     """Sign-in events go to the audit log; a busy database must not block signing in."""
     try:
-        state().store.append_events(
+        state().store.events.append(
             [
                 EventRecord(
                     ts=time.time(),
@@ -181,7 +181,7 @@ def setup() -> Page:
     if not form.ok or username is None or password is None:
         return render_template("auth/setup.html", form=form), 400
     try:
-        uid = st.store.add_admin_user(
+        uid = st.store.users.add(
             username, st.hasher.hash(password), "admin", actor=f"web:{username}", first=True
         )
     except StoreError as exc:
@@ -190,7 +190,7 @@ def setup() -> Page:
     boxfiles.discard_setup_code(st.data_dir)
     st.has_admin = True
     LOG.info("first admin account %r created with the setup code", username)
-    user = st.store.get_admin_user(user_id=uid)
+    user = st.store.users.get(user_id=uid)
     assert user is not None, "the account just created"
     sessions.start(user, record=False)  # the add_user event says it all
     sessions.remember_device(user.username)
@@ -257,7 +257,7 @@ def login() -> Page:
         return WerkzeugResponse(
             page, 429, {"Retry-After": str(int(wait) + 1)}, content_type="text/html"
         )
-    user = st.store.get_admin_user(username=username)
+    user = st.store.users.get(username=username)
     # Check a hash even for an unknown name, so timing does not tell which names exist.
     matched = verify_password(st.hasher, user.password_hash if user else st.dummy_hash, password)
     if user is None or not matched or user.disabled:
@@ -304,8 +304,8 @@ def change_password() -> Page:
         form.error("password", "the new password must differ from the current one")
     if not form.ok or password is None:
         return render_template(page, form=form), 400
-    st.store.change_admin_password(user.id, st.hasher.hash(password), actor=actor())
-    fresh = st.store.get_admin_user(user_id=user.id)
+    st.store.users.change_password(user.id, st.hasher.hash(password), actor=actor())
+    fresh = st.store.users.get(user_id=user.id)
     if fresh is not None and not fresh.disabled:
         sessions.start(
             fresh, record=False

@@ -40,7 +40,7 @@ def event_json(event: EventRow) -> dict[str, Any]:
 @require_role(*ANY_ROLE)
 def index() -> str:
     """The door now, the link to the district in one line, and the last events."""
-    events = state().store.query_events(limit=RECENT)
+    events = state().store.events.query(limit=RECENT)
     door = door_now()
     return render_template(
         "dashboard/index.html",
@@ -62,7 +62,7 @@ def live() -> dict[str, Any]:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         abort(400, description="'after' must be an event id (a whole number)")
     try:
-        events = state().store.query_events(after_id=int(raw), limit=MAX_POLL, newest_first=False)
+        events = state().store.events.query(after_id=int(raw), limit=MAX_POLL, newest_first=False)
     except StoreError as exc:
         abort(503, description=str(exc))
     return {

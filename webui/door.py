@@ -90,7 +90,7 @@ def act(action: str) -> Page:
         flash("The door was unlocked once.", "ok")
         return redirect(url_for("door.index"))
     try:
-        st.store.set_mode(mode, reason=reason, actor=who, only_from=OFFERED[action])
+        st.store.door.set_mode(mode, reason=reason, actor=who, only_from=OFFERED[action])
     except ModeChanged as exc:  # changed since the page was drawn (the button, the district)
         form.error("reason", str(exc))
         return _page(form), 409

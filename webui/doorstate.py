@@ -102,10 +102,10 @@ def stored_mode() -> StoredMode:
     found: StoredMode | None = g.get("doorward_stored_mode")
     if found is None:
         store = state().store
-        mode, reason = store.door_mode()
+        mode, reason = store.door.mode()
         by = at = None
         if mode.value != "normal":
-            last = store.query_events(limit=1, kinds=["mode"])
+            last = store.events.query(limit=1, kinds=["mode"])
             if last:
                 by, at = last[0].actor, last[0].ts
         found = g.doorward_stored_mode = StoredMode(mode.value, reason, by, at)
@@ -136,7 +136,7 @@ def _ask() -> dict[str, Any]:
 
 
 def _stored(error: str, *, stopped: bool) -> dict[str, Any]:
-    mode, reason = state().store.door_mode()
+    mode, reason = state().store.door.mode()
     return {
         "running": False,
         "stopped": stopped,

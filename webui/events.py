@@ -18,7 +18,6 @@ from appliance.core import event_wire
 from appliance.core.describe import sentence
 from appliance.core.event_kinds import KIND_GROUPS, kind_label, unknown_kinds
 from appliance.store import EventRow, Store, StoreError
-from appliance.store.accountability_api import AccountabilityApi
 from appliance.store.tables.csvcell import (
     safe_cell as safe_cell,  # every export's one formula guard
 )
@@ -39,12 +38,9 @@ CSV_HEADER = event_wire.CSV_COLUMNS
 Page = str | tuple[str, int] | WerkzeugResponse
 
 
-def api() -> AccountabilityApi:
-    """The store's accountability methods (Store mixes AccountabilityApi in)."""
-    store = state().store
-    if not isinstance(store, AccountabilityApi):
-        raise RuntimeError("the Store lacks AccountabilityApi: add it to Store's bases")
-    return store
+def api() -> Store:
+    """The store, for its audit log and accountability reads (``events``, ``reviews``)."""
+    return state().store
 
 
 @dataclass(frozen=True)
@@ -58,7 +54,7 @@ class Filters:
     until: datetime | None
 
     def query(self) -> dict[str, Any]:
-        """Keyword arguments for ``Store.query_events``."""
+        """Keyword arguments for ``store.events.query``."""
         return {
             "kinds": self.kinds,
             "holder": self.holder,
@@ -92,7 +88,7 @@ def read_filters(args: Form, present: list[str] | None = None) -> Filters:
             args.error("kind", f"{kind[:40]!r} is not an event kind")
         elif kind not in kinds:
             kinds.append(kind)
-    on_record = api().event_kinds() if present is None else present
+    on_record = api().events.kinds() if present is None else present
     problem = unknown_kinds(kinds, on_record, then="tick the kinds wanted under Show instead")
     if problem:
         args.error("kind", problem)
@@ -123,18 +119,18 @@ def _page(
     store = state().store
     q = filters.query()
     if after is not None:
-        rows = store.query_events(**q, after_id=after, limit=PAGE_SIZE + 1, newest_first=False)
+        rows = store.events.query(**q, after_id=after, limit=PAGE_SIZE + 1, newest_first=False)
         newer = len(rows) > PAGE_SIZE
         rows = list(reversed(rows[:PAGE_SIZE]))
-        older = bool(rows) and bool(store.query_events(**q, before_id=rows[-1].id, limit=1))
+        older = bool(rows) and bool(store.events.query(**q, before_id=rows[-1].id, limit=1))
         return rows, older, newer
-    rows = store.query_events(**q, before_id=before, limit=PAGE_SIZE + 1)
+    rows = store.events.query(**q, before_id=before, limit=PAGE_SIZE + 1)
     older = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     newer = (
         before is not None
         and bool(rows)
-        and bool(store.query_events(**q, after_id=rows[0].id, limit=1, newest_first=False))
+        and bool(store.events.query(**q, after_id=rows[0].id, limit=1, newest_first=False))
     )
     return rows, older, newer
 
@@ -144,7 +140,7 @@ def _page(
 def index() -> Page:
     """The events page: newest first, 100 a page, 'older' and 'newer' by event id."""
     args = Form(request.args)
-    present = api().event_kinds()
+    present = api().events.kinds()
     filters = read_filters(args, present)
     before = args.integer("before", "Older-than event id", required=False, high=MAX_INT)
     after = args.integer("after", "Newer-than event id", required=False, high=MAX_INT)
@@ -177,7 +173,7 @@ def _stream(store: Store, filters: Filters, zone: tzinfo | None) -> Iterator[str
     before: int | None = None
     while True:
         try:
-            batch = store.query_events(**filters.query(), before_id=before, limit=EXPORT_BATCH)
+            batch = store.events.query(**filters.query(), before_id=before, limit=EXPORT_BATCH)
         except StoreError as exc:
             # Headers are gone by now: end the file with a line that says it is incomplete.
             LOG.error("events export stopped: %s", exc)

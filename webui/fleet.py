@@ -140,7 +140,7 @@ def summary() -> str:
     config = fleet_config()
     if config is None:
         return NOT_A_MEMBER
-    status = state().store.fleet_status()
+    status = state().store.fleet.status()
     if "connected" not in status:
         return f"Fleet: {NOT_REPORTED}."
     parts = [_show("connected", status["connected"], status)]
@@ -158,7 +158,7 @@ def summary() -> str:
 def index() -> str:
     """The link to the district: connected or not, the card list applied, the event backlog."""
     config = fleet_config()
-    status = state().store.fleet_status()
+    status = state().store.fleet.status()
     return render_template(
         "fleet/index.html",
         member=config is not None,

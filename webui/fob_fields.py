@@ -6,8 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from appliance.store import UNSET, GroupRow, StoreError
-from appliance.store.directory_api import DirectoryApi
+from appliance.store import UNSET, GroupRow, Store, StoreError
 from appliance.store.rows import Unset
 from appliance.wiegand.formats import FORMATS, WiegandError, canonical_format
 from webui import localtime
@@ -74,20 +73,17 @@ class Choices:
         return [a for a in self.agencies if is_responder_agency(a)]
 
 
-def directory() -> DirectoryApi:
-    """The store's holder and agency reads."""
-    store = state().store
-    if not isinstance(store, DirectoryApi):
-        raise RuntimeError("the Store lacks the DirectoryApi mixin")
-    return store
+def directory() -> Store:
+    """The store, for its holder and agency reads (``store.holders``)."""
+    return state().store
 
 
 def choices(extra_format: str | None = None) -> Choices:
     """Everything the fob forms offer, read now."""
     found = directory()
-    holders = [(h.name, h.agency) for h in found.search_holders(limit=HOLDER_CHOICES)]
-    agencies = [a.name for a in found.list_agencies() if a.name is not None]
-    return Choices(accepted_formats(extra_format), holders, agencies, state().store.list_groups())
+    holders = [(h.name, h.agency) for h in found.holders.search(limit=HOLDER_CHOICES)]
+    agencies = [a.name for a in found.holders.agencies() if a.name is not None]
+    return Choices(accepted_formats(extra_format), holders, agencies, state().store.groups.list())
 
 
 @dataclass(frozen=True)
@@ -191,7 +187,7 @@ def agency_of(holder: HolderChoice | None, known: list[tuple[str, str | None]]) 
         if name == holder.name:
             return agency
     try:  # not in the pick list: look the name up
-        found = directory().search_holders(search=holder.name, limit=50)
+        found = directory().holders.search(search=holder.name, limit=50)
     except StoreError:
         return None
     return next((h.agency for h in found if h.name == holder.name), None)

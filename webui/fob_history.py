@@ -61,5 +61,5 @@ def page(
     credential: tuple[str, int | None, int], before: int | None
 ) -> tuple[list[EventRow], bool]:
     """One page of the fob's events older than ``before`` (None: the newest), and if more exist."""
-    rows = state().store.credential_history(credential, limit=PAGE_SIZE + 1, before_id=before)
+    rows = state().store.cards.history(credential, limit=PAGE_SIZE + 1, before_id=before)
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE

@@ -52,9 +52,9 @@ def index() -> Page:
         return render_template("fobs/index.html", rows=[], total=0, page=1, pages=1, args=args), 400
     st = state()
     filters = {"search": search, "status": status or None}
-    total = st.store.count_credentials(**filters)
+    total = st.store.cards.count(**filters)
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    rows = st.store.list_credentials(
+    rows = st.store.cards.list(
         **filters, limit=PAGE_SIZE, offset=(min(page, pages) - 1) * PAGE_SIZE
     )
     return render_template(
@@ -90,7 +90,7 @@ def issue() -> Page:
     if not form.ok or card is None or holder is None or group is None:
         return _issue_page(form, agency=agency), 400
     try:
-        st.store.add_credential(
+        st.store.cards.add(
             card.format,
             card.facility,
             card.number,
@@ -166,7 +166,7 @@ def _last_unknown_card() -> tuple[dict[str, str], str]:
     }
     note = f"Filled in from the last unknown card read at the door: {card}."
     selector = (card.format, card.facility, card.number)
-    row = state().store.get_credential(credential=selector)
+    row = state().store.cards.get(credential=selector)
     if row is not None:  # enrolled since it was read: issuing it again would be refused
         origin = ", from the district list" if row.source == "district" else ""
         note += f" It is already on record for {row.holder} ({row.status}{origin})."
@@ -180,7 +180,7 @@ def change_status(credential: str) -> Page:
     st = state()
     selector = _selector(credential)
     try:
-        row = st.store.get_credential(credential=selector)
+        row = st.store.cards.get(credential=selector)
     except StoreError as exc:
         abort(404, description=str(exc))
     if row is None:
@@ -193,7 +193,7 @@ def change_status(credential: str) -> Page:
     if not form.ok or status is None:
         return render_template("fobs/status.html", row=row, form=form, changes=CHANGES), 400
     try:
-        st.store.set_status(credential=selector, status=status, reason=reason, actor=actor())
+        st.store.cards.set_status(credential=selector, status=status, reason=reason, actor=actor())
     except StoreError as exc:
         form.error("status", f"nothing was changed: {exc}")
         code = 409 if isinstance(exc, DistrictOwned) else 400
@@ -208,7 +208,7 @@ def _fob(credential: str) -> tuple[tuple[str, int | None, int], CredentialRow]:
     """The selector and row of the fob named in the URL (or 404)."""
     selector = _selector(credential)
     try:
-        row = state().store.get_credential(credential=selector)
+        row = state().store.cards.get(credential=selector)
     except StoreError as exc:
         abort(404, description=str(exc))
     if row is None:
@@ -278,7 +278,7 @@ def edit(credential: str) -> Page:
     if not form.ok or holder is None or group is None:
         return _edit_page(form, row, agency), 400
     try:
-        st.store.update_credential(
+        st.store.cards.update(
             credential=selector,
             holder=holder.name,
             holder_agency=holder.agency,

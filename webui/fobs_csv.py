@@ -40,7 +40,7 @@ def upload() -> Page:
         return _failed("the file is not UTF-8 text (save it as CSV UTF-8)")
     st = state()
     try:
-        count = st.store.import_csv(text, actor=actor())
+        count = st.store.cards.import_csv(text, actor=actor())
     except ImportRejected as exc:
         return render_template(
             "fobs/import.html",
@@ -65,7 +65,7 @@ def _failed(problem: str) -> tuple[str, int]:
 def export() -> Response:
     """Every credential as CSV, importable again (no PIN hashes)."""
     out = io.StringIO(newline="")
-    state().store.export_csv(out)
+    state().store.cards.export_csv(out)
     name = f"doorward-fobs-{time.strftime('%Y-%m-%d')}.csv"
     return Response(
         out.getvalue(),

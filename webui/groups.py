@@ -25,7 +25,7 @@ def fixed(group: GroupRow) -> bool:
 def index() -> str:
     """Every group: doors, when, holidays, lockdown behaviour and PIN, in plain words."""
     return render_template(
-        "groups/index.html", groups=state().store.list_groups(), days_text=sf.days_text, fixed=fixed
+        "groups/index.html", groups=state().store.groups.list(), days_text=sf.days_text, fixed=fixed
     )
 
 
@@ -57,7 +57,7 @@ def add() -> Page:
     if chosen is None or name is None:
         return _render(group_form, None), 400
     try:
-        st.store.add_group(name, **chosen.as_kwargs(), actor=actor())
+        st.store.groups.add(name, **chosen.as_kwargs(), actor=actor())
     except StoreError as exc:
         group_form.form.error("form", f"not added: {exc}")
         return _render(group_form, None), 400
@@ -67,7 +67,7 @@ def add() -> Page:
 
 
 def _group(group_id: int) -> GroupRow:
-    for group in state().store.list_groups():
+    for group in state().store.groups.list():
         if group.id == group_id:
             return group
     abort(404, description=f"no group with id {group_id}")
@@ -80,12 +80,12 @@ def edit(group_id: int) -> Page:
     st = state()
     group = _group(group_id)
     if request.method == "GET":
-        owned = not fixed(group) and st.store.district_owned(group_id=group.id)
+        owned = not fixed(group) and st.store.fleet.owns(group_id=group.id)
         return _render(sf.from_group(group), group, district=owned)
     if fixed(group):
         group_form = sf.from_group(group)
         try:  # the store holds the rule; let it say why, and change nothing
-            st.store.update_group(group.name, actor=actor())
+            st.store.groups.update(group.name, actor=actor())
             group_form.form.error("form", "the built-in responders group cannot be changed")
         except StoreError as exc:
             group_form.form.error("form", str(exc))
@@ -97,7 +97,7 @@ def edit(group_id: int) -> Page:
     if chosen is None:
         return _render(group_form, group), 400
     try:
-        st.store.update_group(group.name, **chosen.as_kwargs(), actor=actor())
+        st.store.groups.update(group.name, **chosen.as_kwargs(), actor=actor())
     except DistrictOwned as exc:
         group_form.form.error("form", f"nothing was changed: {exc}")
         return _render(group_form, group, district=True), 409

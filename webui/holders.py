@@ -7,8 +7,7 @@ import math
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from appliance.store import DistrictOwned, HolderRow, StoreError
-from appliance.store.directory_api import DirectoryApi
+from appliance.store import DistrictOwned, HolderRow, Store, StoreError
 from webui.auth import ANY_ROLE, actor, require_role
 from webui.forms import Form
 from webui.state import state
@@ -25,12 +24,9 @@ FIELDS = (
 )
 
 
-def directory() -> DirectoryApi:
-    """The store's holder and agency reads (the DirectoryApi mixin of Store)."""
-    store = state().store
-    if not isinstance(store, DirectoryApi):
-        raise RuntimeError("the Store lacks the DirectoryApi mixin (appliance.store.directory_api)")
-    return store
+def directory() -> Store:
+    """The store, for its holder and agency reads (``store.holders``)."""
+    return state().store
 
 
 @bp.route("")
@@ -46,10 +42,10 @@ def index() -> Page:
         )
         return page_html, 400
     store = directory()
-    total = store.count_holders(search=search)
+    total = store.holders.count(search=search)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(page, pages)
-    rows = store.search_holders(search=search, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    rows = store.holders.search(search=search, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template(
         "holders/index.html", rows=rows, total=total, page=page, pages=pages, args=args
     )
@@ -59,7 +55,7 @@ def index() -> Page:
 @require_role(*ANY_ROLE)
 def agencies() -> str:
     """The distinct agencies, each with how many holders and fobs it has."""
-    return render_template("holders/agencies.html", rows=directory().list_agencies())
+    return render_template("holders/agencies.html", rows=directory().holders.agencies())
 
 
 def _optional_fields(form: Form) -> dict[str, str | None]:
@@ -82,7 +78,7 @@ def add() -> Page:
     if not form.ok or name is None:
         return render_template("holders/edit.html", form=form, holder=None), 400
     try:
-        state().store.add_holder(name, **fields, actor=actor())
+        state().store.holders.add(name, **fields, actor=actor())
     except StoreError as exc:
         form.error("name", f"not added: {exc}")
         return render_template("holders/edit.html", form=form, holder=None), 400
@@ -92,7 +88,7 @@ def add() -> Page:
 
 def _holder(holder_id: int) -> HolderRow:
     try:
-        found = directory().get_holder(holder_id)
+        found = directory().holders.get(holder_id)
     except StoreError as exc:
         abort(404, description=str(exc))
     if found is None:
@@ -105,7 +101,7 @@ def _holder(holder_id: int) -> HolderRow:
 def edit(holder_id: int) -> Page:
     """Change a holder's agency, badge, contact and notes (an empty field clears it)."""
     holder = _holder(holder_id)
-    owned = state().store.district_owned(holder_id=holder.id)
+    owned = state().store.fleet.owns(holder_id=holder.id)
     if request.method == "GET":
         current = {name: getattr(holder, name) or "" for name, *_ in FIELDS}
         current["name"] = holder.name
@@ -120,7 +116,7 @@ def edit(holder_id: int) -> Page:
     if not form.ok:
         return render_template("holders/edit.html", form=form, holder=holder, district=owned), 400
     try:
-        state().store.update_holder(
+        state().store.holders.update(
             holder.name,
             agency=fields["agency"],
             badge=fields["badge"],

@@ -42,7 +42,7 @@ def _page(form: Form, **extra: object) -> str:
         "reader/index.html",
         form=form,
         formats=FORMATS,
-        fobs=directory().fob_choices(limit=CHOICES),
+        fobs=directory().cards.choices(limit=CHOICES),
         **extra,
     )
 
@@ -67,7 +67,7 @@ def _random_unknown() -> Credential:
     store = state().store
     for _ in range(100):
         card = credential_from_fields("H10301", random.randrange(256), random.randrange(65536))
-        if store.get_credential(credential=(card.format, card.facility, card.number)) is None:
+        if store.cards.get(credential=(card.format, card.facility, card.number)) is None:
             return card
     raise StoreError("could not find a card number that is not on record")
 
@@ -104,7 +104,7 @@ def _decision(after: int) -> EventRow | None:
     store = state().store
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        found = store.query_events(
+        found = store.events.query(
             after_id=after, kinds=["granted", "denied"], newest_first=False, limit=1
         )
         if found:
@@ -124,7 +124,7 @@ def present() -> Page:
     if card is None or not form.ok:
         return _page(form), 400
     st = state()
-    newest = st.store.query_events(limit=1)
+    newest = st.store.events.query(limit=1)
     after = newest[0].id if newest else 0
     try:
         st.control.swipe(card.bits, interval_us=2000, pulse_us=50)

@@ -46,7 +46,7 @@ def start(user: AdminUserRow, *, record: bool = True) -> None:
     sid = secrets.token_urlsafe(32)
     now = wall_clock()
     lifetime = current_app.permanent_session_lifetime.total_seconds()
-    state().store.open_admin_session(
+    state().store.users.open_session(
         user.id, _digest(sid), now=now, expires_at=now + lifetime, client=client(), record=record
     )
     session[SESSION_ID] = sid
@@ -60,7 +60,7 @@ def current() -> AdminUserRow | None:
         return None
     user = None
     if isinstance(sid, str):
-        user = state().store.admin_session_user(_digest(sid), now=wall_clock())
+        user = state().store.users.session_user(_digest(sid), now=wall_clock())
     if user is None:
         session.clear()  # signed out, expired, disabled or forged: out at once
     return user
@@ -68,7 +68,7 @@ def current() -> AdminUserRow | None:
 
 def end_all(user: AdminUserRow) -> None:
     """Sign ``user`` out everywhere, this browser included."""
-    state().store.sign_out_admin_user(user.id, client=client())
+    state().store.users.sign_out(user.id, client=client())
     session.clear()
 
 

@@ -75,7 +75,7 @@ def _shown(value: object) -> str:
 def _last_changes() -> dict[str, EventRow]:
     """The newest set_setting event for each key among the recent admin events."""
     found: dict[str, EventRow] = {}
-    for event in state().store.query_events(kinds=["admin"], limit=HISTORY):
+    for event in state().store.events.query(kinds=["admin"], limit=HISTORY):
         detail = event.detail or {}
         key = detail.get("key")
         if detail.get("action") == "set_setting" and isinstance(key, str) and key not in found:
@@ -87,7 +87,7 @@ def setting_views() -> list[SettingView]:
     """Every editable setting with its value in force and its source."""
     st = state()
     defaults = config_values(st.config)
-    stored = st.store.settings()
+    stored = st.store.door.settings()
     history = _last_changes()
     views = []
     for key in EDITABLE_SETTINGS:
@@ -173,12 +173,12 @@ def change() -> Page:
         if value is None:
             return _page(form, 400)
     st = state()
-    current = st.store.settings().get(key)
+    current = st.store.door.settings().get(key)
     if value == current:
         flash(f"{LABELS[key]} is unchanged: it already was that.", "ok")
         return redirect(url_for("settings.index"))
     try:
-        st.store.set_setting(key, value, actor=actor())
+        st.store.door.set_setting(key, value, actor=actor())
     except StoreError as exc:
         form.error("value", f"nothing was changed: {exc}")
         return _page(form, 400)

@@ -114,7 +114,7 @@ class WebState:
     def admin_exists(self) -> bool:
         """Whether the first admin has been created."""
         if not self.has_admin:
-            self.has_admin = self.store.count_admin_users() > 0
+            self.has_admin = self.store.users.count() > 0
         return self.has_admin
 
 

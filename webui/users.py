@@ -34,7 +34,7 @@ def _short_time(ts: datetime) -> str:
 def _page(form: Form, code: int = 200) -> tuple[str, int]:
     page = render_template(
         "users/index.html",
-        users=state().store.list_admin_users(),
+        users=state().store.users.list(),
         form=form,
         roles=ROLES,
         show=_short_time,
@@ -48,7 +48,7 @@ def _not_yourself(form: Form, username: str, what: str, past: str | None = None)
     me = current_user()
     if me is None or me.username != username:
         return False
-    others = [u for u in state().store.list_admin_users() if u.role == "admin" and not u.disabled]
+    others = [u for u in state().store.users.list() if u.role == "admin" and not u.disabled]
     if past is not None and len(others) <= 1:  # the real obstacle: nobody else to ask
         form.error(
             "account",
@@ -81,7 +81,7 @@ def add() -> Page:
     if not form.ok or username is None or password is None or role is None:
         return _page(form, 400)
     try:
-        st.store.add_admin_user(username, st.hasher.hash(password), role, actor=actor())
+        st.store.users.add(username, st.hasher.hash(password), role, actor=actor())
     except StoreError as exc:
         form.error("username", str(exc))
         return _page(form, 400)
@@ -101,7 +101,7 @@ def set_role(username: str) -> Page:
     if _not_yourself(form, username, "change the role of", "given another role"):
         return _page(form, 400)
     try:
-        changed = state().store.set_admin_user_role(username, role, actor=actor())
+        changed = state().store.users.set_role(username, role, actor=actor())
     except StoreError as exc:
         form.error("account", str(exc))
         return _page(form, 400)
@@ -123,7 +123,7 @@ def reset_password(username: str) -> Page:
         return _page(form, 400)
     temporary = temporary_password()
     try:
-        st.store.reset_admin_password(username, st.hasher.hash(temporary), actor=actor())
+        st.store.users.reset_password(username, st.hasher.hash(temporary), actor=actor())
     except StoreError as exc:
         form.error("account", str(exc))
         return _page(form, 400)
@@ -139,7 +139,7 @@ def set_disabled(username: str, change: str) -> Page:
     if change == "disable" and _not_yourself(form, username, "disable", "disabled"):
         return _page(form, 400)
     try:
-        state().store.set_admin_user_disabled(username, change == "disable", actor=actor())
+        state().store.users.set_disabled(username, change == "disable", actor=actor())
     except StoreError as exc:
         form.error("account", str(exc))
         return _page(form, 400)

@@ -67,7 +67,7 @@ def format_code(code: str) -> str:
 def ensure_setup_code(data_dir: Path, store: Store) -> str | None:
     """The one-time setup code while no admin account exists (made if missing), else None."""
     path = data_dir / SETUP_CODE_FILE
-    if store.count_admin_users():
+    if store.users.count():
         discard_setup_code(data_dir)
         return None
     text = _read_private(path)

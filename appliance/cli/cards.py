@@ -238,7 +238,7 @@ def cmd_card_add(args: argparse.Namespace) -> int:
         if not serial:
             raise UsageError("--serial must not be blank (leave it out for a card without one)")
     with target.open_store() as store:
-        store.add_credential(
+        store.cards.add(
             cred.format,
             cred.facility,
             cred.number,
@@ -267,7 +267,7 @@ def cmd_card_status(args: argparse.Namespace) -> int:
         cred = credential_from_fields(args.format, args.facility, args.number)
         selector = (cred.format, cred.facility, cred.number)
     with target.open_store() as store:
-        row = store.set_status(
+        row = store.cards.set_status(
             serial=args.serial,
             credential=selector,
             status=args.status,
@@ -283,7 +283,7 @@ def cmd_card_status(args: argparse.Namespace) -> int:
 def cmd_card_list(args: argparse.Namespace) -> int:
     target = _target(args)
     with target.open_store() as store:
-        rows = store.list_credentials(
+        rows = store.cards.list(
             status=Status(args.status) if args.status else None,
             holder=args.holder,
             search=args.search,
@@ -305,7 +305,7 @@ def cmd_card_import(args: argparse.Namespace) -> int:
     with target.open_store() as store:
         try:
             # a Path: the store takes a plain str as the CSV text itself, not as a file name
-            count = store.import_csv(Path(args.file), actor=actor())
+            count = store.cards.import_csv(Path(args.file), actor=actor())
         except ImportRejected as exc:
             for line, reason in exc.errors:
                 print(f"{args.file}:{line}: {reason}", file=sys.stderr)
@@ -326,16 +326,16 @@ def cmd_card_export(args: argparse.Namespace) -> int:
     with target.open_store() as store:
         if args.output:
             with open(args.output, "w", newline="", encoding="utf-8") as out:
-                store.export_csv(out)
+                store.cards.export_csv(out)
         else:
-            store.export_csv(sys.stdout)
+            store.cards.export_csv(sys.stdout)
     return 0
 
 
 def cmd_holder_add(args: argparse.Namespace) -> int:
     target = _target(args)
     with target.open_store() as store:
-        store.add_holder(
+        store.holders.add(
             args.name, agency=args.agency, badge=args.badge, contact=args.contact, actor=actor()
         )
         code = target.changed(store, None)
@@ -346,7 +346,7 @@ def cmd_holder_add(args: argparse.Namespace) -> int:
 def cmd_holder_list(args: argparse.Namespace) -> int:
     target = _target(args)
     with target.open_store() as store:
-        for h in store.list_holders():
+        for h in store.holders.list():
             print(f"{h.name:<32} {h.agency or '-':<32} {h.badge or '-'}")
     return 0
 
@@ -355,7 +355,7 @@ def cmd_group_add(args: argparse.Namespace) -> int:
     target = _target(args)
     schedule = [_window(w) for w in args.windows] if args.windows else None
     with target.open_store() as store:
-        store.add_group(
+        store.groups.add(
             args.name,
             doors=args.doors,
             always=schedule is None,
@@ -382,7 +382,7 @@ def _window(text: str) -> dict[str, str]:
 def cmd_group_list(args: argparse.Namespace) -> int:
     target = _target(args)
     with target.open_store() as store:
-        for g in store.list_groups():
+        for g in store.groups.list():
             doors = "all doors" if g.all_doors else ", ".join(g.doors)
             when = "at all times" if g.always else f"{len(g.schedule)} window(s)"
             immune = "  LOCKDOWN-IMMUNE" if g.lockdown_immune else ""

@@ -177,13 +177,13 @@ def seed(store: Store) -> None:
     agencies_seen: set[str] = set()
     for holder, agency, badge, serial, group, facility, number, status in DISTRICT:
         if holder not in agencies_seen:
-            store.add_holder(holder, agency=agency, badge=badge, actor="demo")
+            store.holders.add(holder, agency=agency, badge=badge, actor="demo")
             agencies_seen.add(holder)
-        store.add_credential(
+        store.cards.add(
             "H10301", facility, number, holder, serial=serial, group=group, actor="demo"
         )
         if status != "issued":
-            store.set_status(
+            store.cards.set_status(
                 serial=serial, status=Status(status), reason="reported lost", actor="demo"
             )
 
@@ -246,7 +246,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             for title, facility, number, mode in TOUR:
                 print(f"\n>>> {title}", flush=True)
                 if mode is not None:
-                    controller.store.set_mode(mode, reason="demo tour", actor="demo")
+                    controller.store.door.set_mode(mode, reason="demo tour", actor="demo")
                     controller.refresher.wake()
                     _wait_for_mode(controller, mode)
                     print(f"          door mode: {mode.value}", flush=True)
@@ -359,7 +359,7 @@ class _LivePrinter:
             detail = rec.detail or {}
             holder = ""
             if isinstance(detail.get("card_id"), int):
-                name, serial = self._store.card_details(detail["card_id"])
+                name, serial = self._store.cards.details(detail["card_id"])
                 holder = f"  {name}" + (f" [{serial}]" if serial else "")
             latency = detail.get("latency_us")
             extra = (

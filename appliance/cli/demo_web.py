@@ -26,9 +26,7 @@ def start_admin_page(
     from webui.security import make_hasher
 
     password = secrets.token_urlsafe(12)  # fresh each run: no password is the same on two demos
-    store.add_admin_user(
-        DEMO_USER, make_hasher({}).hash(password), "admin", actor="demo", first=True
-    )
+    store.users.add(DEMO_USER, make_hasher({}).hash(password), "admin", actor="demo", first=True)
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -104,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _set_mode(args: argparse.Namespace, mode: Mode, default_reason: str) -> int:
     config = load(args)
     with open_store(config) as store:
-        store.set_mode(mode, reason=args.reason or default_reason, actor=actor())
+        store.door.set_mode(mode, reason=args.reason or default_reason, actor=actor())
     if not notify(config):
         print(f"door mode: {mode.value} (no controller running: applies when it starts)")
         return 0
@@ -161,14 +161,14 @@ def cmd_swipe(args: argparse.Namespace) -> int:
         cred = credential_from_fields(args.format, args.facility, args.number)
         bits, label = cred.bits, str(cred)
     with open_store(config) as store:
-        newest = store.query_events(limit=1)
+        newest = store.events.query(limit=1)
         after = newest[0].id if newest else 0
         before = _reader_counts(config)
         Control(config.data_dir).swipe(bits, interval_us=args.interval_us, pulse_us=args.pulse_us)
         print(f"presented {label}", flush=True)
         deadline = time.monotonic() + SWIPE_WAIT_SECONDS
         while time.monotonic() < deadline:  # show what the door decided
-            for event in store.query_events(
+            for event in store.events.query(
                 after_id=after, kinds=["granted", "denied"], newest_first=False, limit=1
             ):
                 print(decision_line(event))

@@ -57,11 +57,11 @@ def cmd_events(args: argparse.Namespace) -> int:
     with open_store(config) as store:
         if args.kinds:
             # A misspelt kind would match nothing and exit 0: say so, listing the kinds.
-            problem = unknown_kinds(args.kinds, store.event_kinds())
+            problem = unknown_kinds(args.kinds, store.events.kinds())
             if problem:
                 raise UsageError(problem)
         recent = (
-            store.query_events(limit=args.limit, kinds=args.kinds, serial=args.serial)
+            store.events.query(limit=args.limit, kinds=args.kinds, serial=args.serial)
             if args.limit
             else []
         )
@@ -70,7 +70,7 @@ def cmd_events(args: argparse.Namespace) -> int:
         last = recent[-1].id if recent else _newest_id(store)
         while args.follow:
             time.sleep(0.2)
-            new = store.query_events(
+            new = store.events.query(
                 after_id=last, kinds=args.kinds, serial=args.serial, newest_first=False, limit=1000
             )
             if new:
@@ -80,5 +80,5 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def _newest_id(store: Any) -> int:
-    newest = store.query_events(limit=1)
+    newest = store.events.query(limit=1)
     return newest[0].id if newest else 0

@@ -84,7 +84,7 @@ def health(status: dict[str, Any]) -> int:
 def _not_running(args: argparse.Namespace, config: Config, problem: str) -> int:
     try:
         with open_store(config) as store:
-            mode, reason = store.door_mode()
+            mode, reason = store.door.mode()
     except (RuntimeError, StoreError) as exc:  # no database yet, or unreadable: still not running
         print(f"doorward: error: controller not running ({problem}); {exc}", file=sys.stderr)
         return NOT_RUNNING

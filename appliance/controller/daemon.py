@@ -113,7 +113,7 @@ class Controller:
                 f"the database at {config.db_path} is missing or old: run 'doorward init'"
             )
         self.audit = AuditLog(
-            self.store, config.data_dir / "journal", door=d.name, enrich=self.store.card_details
+            self.store, config.data_dir / "journal", door=d.name, enrich=self.store.cards.details
         )
         recovered = self.audit.recover()
         if recovered:
@@ -351,7 +351,9 @@ class Controller:
 
         def save() -> None:
             try:
-                self.store.set_mode(Mode.LOCKDOWN, reason="lockdown button pressed", actor="button")
+                self.store.door.set_mode(
+                    Mode.LOCKDOWN, reason="lockdown button pressed", actor="button"
+                )
             except StoreError as exc:
                 LOG.error("lockdown button: could not record the lockdown: %s", exc)
 

@@ -123,7 +123,7 @@ class ViewRefresher:
         # A separate read after the snapshot: it can only be newer, and a setting changed since
         # bumps the rev again, so the next refresh reads it once more.
         try:
-            stored = self.store.settings()
+            stored = self.store.door.settings()
         except Exception:  # an unreadable settings row keeps the settings the door has
             LOG.exception("door settings could not be read: keeping the ones in use")
             return

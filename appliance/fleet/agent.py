@@ -314,7 +314,7 @@ class Agent:
         }
         self.last_rejection = info
         try:
-            self.store.append_events(
+            self.store.events.append(
                 [
                     EventRecord(
                         ts=now,
@@ -369,7 +369,7 @@ class Agent:
         except ControlError:
             pass
         try:
-            return self.store.door_mode()[0].value, []
+            return self.store.door.mode()[0].value, []
         except StoreError:
             return None, []
 
@@ -385,7 +385,7 @@ class Agent:
             connected=online, broker=str(self.link.broker), last_message_at=self.last_message_at
         )
         try:
-            self.store.set_fleet_status(local)
+            self.store.fleet.set_status(local)
         except StoreError as err:
             LOG.warning("could not save the fleet status: %s", err)
 
@@ -432,7 +432,7 @@ class Agent:
     def _ship_batch(self) -> bool:
         """Ship the next batch; True if one went (there may be more)."""
         cursor = self.apply.shipped_event_id()
-        events = self.store.query_events(after_id=cursor, newest_first=False, limit=BATCH_EVENTS)
+        events = self.store.events.query(after_id=cursor, newest_first=False, limit=BATCH_EVENTS)
         if not events:
             return False
         generation = self._generation

@@ -59,19 +59,19 @@ def write_config(
 
 def seed(store: Store) -> None:
     """Two responders, a staff card, a lost fob."""
-    store.add_credential(
+    store.cards.add(
         "H10301", 100, 1001, "Officer Ortiz", serial="CPD-1", group="responders", actor="test"
     )
-    store.add_credential(
+    store.cards.add(
         "H10301", 100, 1002, "Sgt. Hale", serial="CPD-2", group="responders", actor="test"
     )
-    store.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="test")
-    store.add_credential(
+    store.cards.add("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="test")
+    store.cards.add(
         "H10301", 100, 1003, "Officer Becker", serial="CPD-3", group="responders", actor="test"
     )
     from appliance.core.model import Status
 
-    store.set_status(serial="CPD-3", status=Status.LOST, reason="lost", actor="test")
+    store.cards.set_status(serial="CPD-3", status=Status.LOST, reason="lost", actor="test")
 
 
 class EventWaiter:

@@ -16,6 +16,6 @@ def add_district_card(
     facility: int | None = 12,
 ) -> int:
     """A credential with source='district' (the fleet's apply code stands behind it); its id."""
-    return store.add_credential(
+    return store.cards.add(
         fmt, facility, number, holder, serial=serial, group=group, actor="fleet", source="district"
     )

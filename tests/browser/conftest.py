@@ -73,7 +73,7 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Box]:
     found = re.search(r"setup code (\S+)", init.stdout)
     assert found, init.stdout
     with Store.for_data_dir(home / "data") as store:
-        store.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", actor="test")
+        store.cards.add("H10301", 12, 3456, "Ms. Shah", serial="KW-1", actor="test")
     controller = start_controller_process(config)
     port = _free_port()
     web = subprocess.Popen(

@@ -17,7 +17,7 @@ ADD = ["card", "add", "--holder", "Officer Jane Ortiz"]
 def card(config: Path, serial: str) -> tuple[str, str, str, str]:
     """(credential, status, group, holder) of the card with ``serial``."""
     with Store(load_config(config).db_path) as store:
-        row = store.get_credential(serial=serial)
+        row = store.cards.get(serial=serial)
     assert row is not None
     return row.credential, row.status.value, row.group, row.holder
 
@@ -125,7 +125,7 @@ def test_revoke_by_serial_with_reason(issued: Path, cli: Cli) -> None:
     assert result.out == "H10301:12:3456 (Officer Jane Ortiz): revoked\n"
     assert card(issued, "CPD-0042")[1] == "revoked"
     with Store(load_config(issued).db_path) as store:
-        event = store.query_events(limit=1)[0]
+        event = store.events.query(limit=1)[0]
     assert (event.kind, event.reason, event.serial) == ("admin", "reported lost", "CPD-0042")
     assert event.actor is not None and event.actor.startswith("cli:")
 

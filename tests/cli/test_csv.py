@@ -28,7 +28,7 @@ def write(tmp_path: Path, text: str, name: str = "cards.csv") -> Path:
 def cards(config: Path) -> dict[str, tuple[str | None, str, str, str]]:
     """credential -> (serial, holder, group, status) for every card on the box."""
     with Store(load_config(config).db_path) as store:
-        rows = store.list_credentials(limit=10_000)
+        rows = store.cards.list(limit=10_000)
     return {r.credential: (r.serial, r.holder, r.group, r.status.value) for r in rows}
 
 

@@ -122,7 +122,7 @@ def test_a_kind_on_record_is_valid_even_if_this_version_does_not_know_it(
     from appliance.store import EventRecord, Store
 
     with Store(load_config(box).db_path) as store:
-        store.append_events([EventRecord(ts=time.time(), kind="door_ajar", reason="sensor")])
+        store.events.append([EventRecord(ts=time.time(), kind="door_ajar", reason="sensor")])
     result = cli.on(box, "events", "--kind", "door_ajar")
     assert result.code == 0 and result.out.rstrip().endswith("  Door ajar: sensor"), result
 

@@ -73,14 +73,14 @@ class Census:
 def census(config: Path) -> Census:
     """Count what the box's store holds now."""
     with Store(load_config(config).db_path) as store:
-        events = store.query_events(limit=10_000)
+        events = store.events.query(limit=10_000)
         return Census(
-            credentials=store.count_credentials(),
+            credentials=store.cards.count(),
             events=len(events),
             newest_event=events[0].id if events else 0,
-            holders=len(store.list_holders()),
-            groups=len(store.list_groups()),
-            mode=store.door_mode()[0].value,
+            holders=len(store.holders.list()),
+            groups=len(store.groups.list()),
+            mode=store.door.mode()[0].value,
         )
 
 

@@ -31,8 +31,8 @@ def test_the_revision_is_handed_on_after_the_mode_and_the_settings(tmp_path: Pat
         refresher.load()
         assert seen == [("settings", {}), ("applied", store.current_rev())]
         seen.clear()
-        store.set_mode(Mode.LOCKDOWN, reason="drill", actor="t")
-        store.set_setting("unlock_seconds", 2.5, actor="t")
+        store.door.set_mode(Mode.LOCKDOWN, reason="drill", actor="t")
+        store.door.set_setting("unlock_seconds", 2.5, actor="t")
         refresher.load()
         rev = store.current_rev()
         assert seen == [
@@ -47,8 +47,8 @@ def test_a_waited_for_revision_is_in_use_at_the_door(tmp_path: Path) -> None:
         door = Control(config.data_dir)
         assert door.status()["view_revision"] == c.refresher.view.rev
         with Store(config.db_path) as store:
-            store.set_setting("unlock_seconds", 2.5, actor="t")
-            store.set_mode(Mode.LOCKDOWN, reason="drill", actor="t")
+            store.door.set_setting("unlock_seconds", 2.5, actor="t")
+            store.door.set_mode(Mode.LOCKDOWN, reason="drill", actor="t")
             rev = store.current_rev()
         assert door.refresh(wait_for_rev=rev) is True
         # no waiting here: the revision was reported only once all of it was applied

@@ -55,7 +55,7 @@ def test_revocation_by_another_process_applies_within_a_second(tmp_path: Path) -
         seen = c.refresher.refreshes
         t0 = time.monotonic()
         with Store(config.db_path) as other:
-            other.set_status(
+            other.cards.set_status(
                 serial="CPD-1", status=Status.LOST, reason="reported lost", actor="test"
             )
         assert c.refresher.wait_refresh(seen, timeout=1.0)
@@ -69,7 +69,7 @@ def test_lockdown_only_immune_groups_open(tmp_path: Path) -> None:
     with running_box(tmp_path) as (c, events, config):
         seen = c.refresher.refreshes
         with Store(config.db_path) as other:
-            other.set_mode(Mode.LOCKDOWN, reason="drill", actor="test")
+            other.door.set_mode(Mode.LOCKDOWN, reason="drill", actor="test")
         assert c.refresher.wait_refresh(seen, timeout=1.0)
         mock(c).play(STAFF, realtime=False)
         assert events.wait(decision("denied", "H10301:12:3456")).reason == "lockdown"
@@ -84,7 +84,7 @@ def test_degraded_database_keeps_deciding_and_recovers(
     with running_box(tmp_path) as (c, events, config):
         broken = True
         real_version = c.store.data_version
-        real_append = c.store.append_events
+        real_append = c.store.events.append
 
         def version() -> int:
             if broken:
@@ -97,7 +97,7 @@ def test_degraded_database_keeps_deciding_and_recovers(
             return real_append(records)
 
         monkeypatch.setattr(c.store, "data_version", version)
-        monkeypatch.setattr(c.store, "append_events", append)
+        monkeypatch.setattr(c.store.events, "append", append)
         monkeypatch.setattr(c.audit, "_retry", 0.01)
         events.wait(lambda r: r.kind == "fault", timeout=2)
         assert c.degraded
@@ -108,7 +108,7 @@ def test_degraded_database_keeps_deciding_and_recovers(
         events.wait(lambda r: r.kind == "fault_cleared", timeout=2)
         assert not c.degraded and c.audit.flush(5)
         with Store(config.db_path) as other:  # nothing recorded while degraded was lost
-            kinds = [e.kind for e in other.query_events(limit=50)]
+            kinds = [e.kind for e in other.events.query(limit=50)]
         assert "fault" in kinds and "granted" in kinds and "fault_cleared" in kinds
 
 
@@ -148,7 +148,7 @@ def test_frames_are_not_split_while_another_thread_keeps_the_process_busy(tmp_pa
         def busy() -> None:  # holds the GIL in long stretches, as a big view refresh would
             with Store(config.db_path) as store:
                 while not stop.is_set():
-                    store.list_credentials(limit=100)
+                    store.cards.list(limit=100)
                     sum(range(200_000))
 
         thread = threading.Thread(target=busy, daemon=True)
@@ -183,5 +183,5 @@ def test_a_really_corrupt_database_file_degrades_then_recovers(tmp_path: Path) -
         events.wait(lambda r: r.kind == "fault_cleared")
         assert c.audit.flush(5) and not c.degraded
         with Store(config.db_path) as other:
-            kinds = [e.kind for e in other.query_events(limit=50)]
+            kinds = [e.kind for e in other.events.query(limit=50)]
         assert {"fault", "granted", "fault_cleared"} <= set(kinds)

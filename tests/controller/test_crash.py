@@ -35,7 +35,7 @@ def test_sigkill_loses_no_read_whose_relay_acted(tmp_path: Path, emu: PigpiodEmu
     with Store.for_data_dir(tmp_path / "data") as store:
         store.init("Front entrance")
         for n in range(CARDS):
-            store.add_credential("H10301", 7, n, f"Officer {n}", group="responders", actor="test")
+            store.cards.add("H10301", 7, n, f"Officer {n}", group="responders", actor="test")
     proc = start_controller_process(config, emu)
     acted: list[int] = []
     try:

@@ -55,8 +55,8 @@ def test_lockdown_button_locks_down_here_and_on_record(tmp_path: Path) -> None:
         events.wait(decision("granted", "H10301:100:1001"))
         assert c.refresher.wait_refresh(seen, 2.0)  # the button's lockdown reached the store
         with Store(config.db_path) as other:
-            assert other.door_mode() == (Mode.LOCKDOWN, "lockdown button pressed")
-            assert any(e.kind == "mode" and e.actor == "button" for e in other.query_events())
+            assert other.door.mode() == (Mode.LOCKDOWN, "lockdown button pressed")
+            assert any(e.kind == "mode" and e.actor == "button" for e in other.events.query())
 
 
 def key_bits(keys: str) -> list[str]:
@@ -65,8 +65,8 @@ def key_bits(keys: str) -> list[str]:
 
 def pin_seed(store: Store) -> None:
     seed(store)
-    store.add_group("vault", pin_required=True, actor="test")
-    store.add_credential("H10301", 7, 77, "Ms. Vault", group="vault", pin="2468", actor="test")
+    store.groups.add("vault", pin_required=True, actor="test")
+    store.cards.add("H10301", 7, 77, "Ms. Vault", group="vault", pin="2468", actor="test")
 
 
 def test_card_and_pin(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ def test_held_unlocked_by_schedule_and_lockdown_overrides(tmp_path: Path) -> Non
         assert not c.door.locked and c.door.mode == Mode.HELD_UNLOCKED
         seen = c.refresher.refreshes
         with Store(config.db_path) as other:
-            other.set_mode(Mode.LOCKDOWN, reason="police request", actor="test")
+            other.door.set_mode(Mode.LOCKDOWN, reason="police request", actor="test")
         assert c.refresher.wait_refresh(seen, 1.0)
         events.wait(lambda r: r.kind == "locked")
         assert c.door.locked and c.door.mode == Mode.LOCKDOWN

@@ -25,7 +25,7 @@ def changed(c: Controller, db: Path, key: str, value: object) -> None:
     """Store a setting from another connection and wait until the controller has seen it."""
     seen = c.refresher.refreshes
     with Store(db) as other:
-        other.set_setting(key, value, actor="web:admin")
+        other.door.set_setting(key, value, actor="web:admin")
     assert c.refresher.wait_refresh(seen, timeout=1.0)
 
 

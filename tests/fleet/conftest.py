@@ -87,7 +87,7 @@ def no_seed(store: Store) -> None:
 
 def applied_version(config: Config) -> int:
     with Store(config.db_path) as store:
-        return int(store.fleet_status().get("list_version") or 0)
+        return int(store.fleet.status().get("list_version") or 0)
 
 
 @dataclass

@@ -52,7 +52,7 @@ def change(version: int, creds: list[dict[str, Any]], **over: Any) -> dict[str, 
 def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "doorward.db") as s:
         s.init("Front entrance")
-        s.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", actor="admin")
+        s.cards.add("H10301", 12, 3456, "Ms. Shah", serial="KW-1", actor="admin")
         yield s
 
 
@@ -62,7 +62,7 @@ def fleet(store: Store) -> FleetApply:
 
 
 def status_of(store: Store, serial: str) -> tuple[Status, str, str | None]:
-    row = store.get_credential(serial=serial)
+    row = store.cards.get(serial=serial)
     assert row is not None
     return row.status, row.source, row.status_reason
 
@@ -75,7 +75,7 @@ def test_snapshot_adds_district_cards_and_leaves_local_ones(
     assert (done.added, done.updated, done.removed, done.conflicts) == (2, 0, 0, [])
     assert fleet.applied_version() == 1 and store.current_rev() > rev
     assert status_of(store, "CPD-1") == (Status.ISSUED, "district", None)
-    assert store.get_credential(serial="CPD-2").group == "custodians"  # type: ignore[union-attr]
+    assert store.cards.get(serial="CPD-2").group == "custodians"  # type: ignore[union-attr]
     assert status_of(store, "KW-1") == (Status.ISSUED, "local", None)
     # The same snapshot again changes nothing; an older one is refused.
     with pytest.raises(StoreError, match="not newer"):
@@ -89,7 +89,7 @@ def test_a_snapshot_revokes_what_it_no_longer_lists_and_deletes_nothing(
     done = fleet.apply_snapshot(5, [], [card(2)], False, [])
     assert done.removed == 1
     assert status_of(store, "CPD-1") == (Status.REVOKED, "district", REMOVED)
-    assert store.count_credentials() == 3
+    assert store.cards.count() == 3
     assert status_of(store, "KW-1")[0] is Status.ISSUED  # local: untouched
 
 
@@ -106,14 +106,14 @@ def test_changes_apply_in_order_in_one_transaction(store: Store, fleet: FleetApp
 
 def test_a_bad_change_in_a_run_changes_nothing(store: Store, fleet: FleetApply) -> None:
     fleet.apply_snapshot(1, [], [card(1)], False, [])
-    rev, events = store.current_rev(), len(store.query_events(limit=10_000))
+    rev, events = store.current_rev(), len(store.events.query(limit=10_000))
     with pytest.raises(StoreError, match="unknown group"):
         fleet.apply_changes(
             [change(2, [card(1, status="revoked")]), change(3, [card(2, group="x")])]
         )
     assert fleet.applied_version() == 1 and store.current_rev() == rev
     assert status_of(store, "CPD-1")[0] is Status.ISSUED
-    assert len(store.query_events(limit=10_000)) == events
+    assert len(store.events.query(limit=10_000)) == events
 
 
 def test_a_district_card_that_is_local_here_is_left_and_reported(
@@ -124,27 +124,27 @@ def test_a_district_card_that_is_local_here_is_left_and_reported(
     assert status_of(store, "KW-1") == (Status.ISSUED, "local", None)
     done = fleet.apply_changes([change(2, [card(5, serial="KW-1")])])
     assert done.added == 1 and "serial 'KW-1'" in done.conflicts[0]
-    assert store.get_credential(credential=("H10301", 100, 5)).serial is None  # type: ignore[union-attr]
+    assert store.cards.get(credential=("H10301", 100, 5)).serial is None  # type: ignore[union-attr]
 
 
 def test_lockdown_for_this_school_or_all(store: Store, fleet: FleetApply) -> None:
     fleet.apply_snapshot(1, [], [], False, ["Natrona County High"])
-    assert store.door_mode()[0] is Mode.NORMAL
+    assert store.door.mode()[0] is Mode.NORMAL
     lock = {"on": True, "school": "kelly walsh", "reason": "police request"}
     assert fleet.apply_changes([change(2, [], lockdown=lock)]).mode == "lockdown"
-    assert store.door_mode() == (Mode.LOCKDOWN, "police request")
+    assert store.door.mode() == (Mode.LOCKDOWN, "police request")
     other = {"on": False, "school": "Natrona County High", "reason": None}
     fleet.apply_changes([change(3, [], lockdown=other)])
-    assert store.door_mode()[0] is Mode.LOCKDOWN  # another school's word
+    assert store.door.mode()[0] is Mode.LOCKDOWN  # another school's word
     fleet.apply_changes([change(4, [], lockdown={"on": False, "school": None, "reason": None})])
-    assert store.door_mode()[0] is Mode.NORMAL
+    assert store.door.mode()[0] is Mode.NORMAL
     # A snapshot repeating "no lockdown" does not undo a lockdown the box's own button made.
-    store.set_mode(Mode.LOCKDOWN, reason="button", actor="button")
+    store.door.set_mode(Mode.LOCKDOWN, reason="button", actor="button")
     fleet.apply_snapshot(5, [], [], False, [])
-    assert store.door_mode()[0] is Mode.LOCKDOWN
+    assert store.door.mode()[0] is Mode.LOCKDOWN
     fleet.apply_snapshot(6, [], [], True, [])
     fleet.apply_snapshot(7, [], [], False, [])
-    assert store.door_mode()[0] is Mode.NORMAL
+    assert store.door.mode()[0] is Mode.NORMAL
 
 
 def test_outbox_cursor(store: Store, fleet: FleetApply) -> None:

@@ -39,11 +39,11 @@ def test_each_change_is_signed_logged_and_numbered(district: District) -> None:
     with district.store() as store:
         p = Publisher(district, store)
         assert p.stage_changes("t") is None  # nothing yet: nothing to say
-        store.add_credential("H10301", 1, 1, "Ann", serial="A-1", group="responders", actor="t")
+        store.cards.add("H10301", 1, 1, "Ann", serial="A-1", group="responders", actor="t")
         assert p.stage_changes("t") == 1
         assert p.stage_changes("t") is None
-        store.set_status(serial="A-1", status="lost", reason="lost", actor="t")
-        store.add_group("custodians", actor="t")
+        store.cards.set_status(serial="A-1", status="lost", reason="lost", actor="t")
+        store.groups.add("custodians", actor="t")
         assert p.stage_changes("t") == 2
         assert p.stage_lockdown(True, "Kelly Walsh", "police", "t") == 3
         log = {m.version: m for m in DistrictStore(store).unpublished()}
@@ -82,7 +82,7 @@ def test_a_list_too_large_for_one_message_is_refused(tmp_path: Path) -> None:
     with d.store() as store:
         lines = ["format,facility,number,holder,serial,group"]
         lines += [f"H10301,1,{n},Holder {n},S{n},staff" for n in range(200)]
-        store.import_csv("\n".join(lines) + "\n", actor="t")
+        store.cards.import_csv("\n".join(lines) + "\n", actor="t")
         with pytest.raises(DistrictError, match="max_message_bytes is 1024"):
             Publisher(d, store).stage_snapshot("t")
         assert DistrictStore(store).unpublished() == []  # nothing logged
@@ -158,4 +158,4 @@ def test_cli_refuses_a_missing_district_and_a_second_init(tmp_path: Path, cli: C
     result = cli("fleet", "--district", str(tmp_path / "d"), "status")
     assert result.code == 0 and "district natrona: list version 0, 0 box(es)" in result.out
     with Store(tmp_path / "d" / "data" / "doorward.db") as store:
-        assert store.count_credentials() == 0
+        assert store.cards.count() == 0

@@ -92,7 +92,7 @@ def test_district_card_commands_make_no_config_and_call_no_controller(
     assert version(district) == 5  # the group, the card, the import, lost, revoked: each published
     with district.store() as store:
         assert DistrictStore(store).unpublished() == []
-        rows = {r.serial: r.status.value for r in store.list_credentials()}
+        rows = {r.serial: r.status.value for r in store.cards.list()}
     assert rows == {"CPD-1": "revoked", "KW-2": "lost"}
     assert "CPD-1" in (tmp_path / "out.csv").read_text()
 

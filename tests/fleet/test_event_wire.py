@@ -102,8 +102,8 @@ def test_box_and_district_print_an_event_alike(
     (tmp_path / "box").mkdir()
     box = init_box(tmp_path / "box", cli)
     with Store(load_config(box).db_path) as store:
-        store.add_holder("Officer Ortiz", agency="CPD", actor="cli:test")
-        store.append_events(
+        store.holders.add("Officer Ortiz", agency="CPD", actor="cli:test")
+        store.events.append(
             [
                 EventRecord(
                     ts=1_765_000_000.123456,
@@ -120,7 +120,7 @@ def test_box_and_district_print_an_event_alike(
                 EventRecord(ts=1_765_000_002.5, kind="door_open", detail={}),
             ]
         )
-        rows = store.query_events(newest_first=False, limit=100)
+        rows = store.events.query(newest_first=False, limit=100)
         # What the fleet agent publishes on box/<id>/events.
         payload = json.dumps(
             {"box_id": "kw-1", "school": "Kelly Walsh", "events": [r.as_wire() for r in rows]}

@@ -57,7 +57,7 @@ def home_ids(district: District, box_id: str) -> list[int]:
 
 def box_ids(box: FleetBox) -> list[int]:
     with Store(box.config.db_path) as store:
-        return [e.id for e in store.query_events(limit=10_000, newest_first=False)]
+        return [e.id for e in store.events.query(limit=10_000, newest_first=False)]
 
 
 def all_home(district: District, box: FleetBox) -> bool:
@@ -139,12 +139,12 @@ def test_a_box_killed_while_catching_up_converges(
     with district.store() as store:
         publisher = Publisher(district, store)
         for n in range(120):
-            store.add_credential(
+            store.cards.add(
                 "H10301", 100, n, f"Officer {n}", serial=f"C-{n}", group="responders", actor="test"
             )
             publisher.stage_changes("test")
         for n in range(0, 120, 3):
-            store.set_status(serial=f"C-{n}", status="revoked", reason="lost", actor="test")
+            store.cards.set_status(serial=f"C-{n}", status="revoked", reason="lost", actor="test")
             publisher.stage_changes("test")
     publish_now(district, lambda _p: None, timeout=30)
     target = district_version(district)
@@ -163,7 +163,7 @@ def test_a_box_killed_while_catching_up_converges(
             agent.terminate()
             agent.wait(10)
         assert killed_at <= target
-        rows = {r.serial: r.status.value for r in store.list_credentials(limit=10_000)}
+        rows = {r.serial: r.status.value for r in store.cards.list(limit=10_000)}
     assert len(rows) == 120
     assert all(rows[f"C-{n}"] == ("revoked" if n % 3 == 0 else "issued") for n in range(120))
 
@@ -175,7 +175,7 @@ def test_a_box_left_behind_by_a_lost_change_is_repaired_by_a_snapshot(
         assert add(district, 1) == 0
         wait_for(lambda: box.version() >= 1, what="the first card")
         with district.store() as store:  # change 2 "published", but the broker lost it
-            store.add_credential("H10301", 100, 2, "Officer 2", group="responders", actor="t")
+            store.cards.add("H10301", 100, 2, "Officer 2", group="responders", actor="t")
             lost = Publisher(district, store).stage_changes("test")
             assert lost is not None
             DistrictStore(store).mark_published(lost)

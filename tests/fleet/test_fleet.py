@@ -41,7 +41,7 @@ def test_a_district_card_opens_every_door_and_its_revocation_closes_them(
             settled(box, 1)
             assert box.swipe(1001).kind == "granted"
             with Store(box.config.db_path) as store:
-                row = store.get_credential(serial="CPD-1")
+                row = store.cards.get(serial="CPD-1")
                 assert row is not None and row.source == "district"
         assert console(district, "revoke", "--serial", "CPD-1", "--reason", "reported lost") == 0
         for box in (a, b):
@@ -151,9 +151,9 @@ def test_a_box_rejects_and_reports_what_it_must_not_apply(
             before.mode,
         )
         with Store(box.config.db_path) as store:
-            recorded = store.query_events(kinds=["fleet_rejected"], limit=100)
+            recorded = store.events.query(kinds=["fleet_rejected"], limit=100)
             assert len(recorded) == len(cases)
-            row = store.get_credential(serial="CPD-1")
+            row = store.cards.get(serial="CPD-1")
             assert row is not None and row.status.value == "revoked"
         decision = box.swipe(1001)
         assert (decision.kind, decision.reason) == ("denied", "revoked")

@@ -18,8 +18,8 @@ from .test_schema import _tables
 
 
 def test_add_list_and_revoke(store: Store, clock: StepClock) -> None:
-    cid = store.add_credential("h10301", 12, 3456, "Ann Lee", serial="F-001", actor="office")
-    [row] = store.list_credentials()
+    cid = store.cards.add("h10301", 12, 3456, "Ann Lee", serial="F-001", actor="office")
+    [row] = store.cards.list()
     assert (row.id, row.credential, row.holder, row.serial, row.group) == (
         cid,
         "H10301:12:3456",
@@ -30,14 +30,16 @@ def test_add_list_and_revoke(store: Store, clock: StepClock) -> None:
     assert row.status is Status.ISSUED and row.issued_by == "office"
     assert row.issued_at == datetime.fromtimestamp(T0, UTC) and row.issued_at.tzinfo is UTC
     clock.advance(10)
-    revoked = store.set_status(serial="F-001", status=Status.REVOKED, reason="left", actor="ops")
+    revoked = store.cards.set_status(
+        serial="F-001", status=Status.REVOKED, reason="left", actor="ops"
+    )
     assert revoked.status is Status.REVOKED and revoked.status_reason == "left"
     assert revoked.status_changed_by == "ops"
     assert revoked.status_changed_at == datetime.fromtimestamp(T0 + 10, UTC)
     assert revoked.issued_at == row.issued_at
-    assert store.list_credentials(status="revoked") == [revoked]
-    assert store.list_credentials(status=Status.ISSUED) == []
-    event = store.query_events(limit=1)[0]
+    assert store.cards.list(status="revoked") == [revoked]
+    assert store.cards.list(status=Status.ISSUED) == []
+    event = store.events.query(limit=1)[0]
     assert (event.kind, event.actor, event.reason, event.serial, event.holder) == (
         "admin",
         "ops",
@@ -49,13 +51,13 @@ def test_add_list_and_revoke(store: Store, clock: StepClock) -> None:
 
 
 def test_status_by_credential_and_return_then_reissue(store: Store, clock: StepClock) -> None:
-    store.add_credential("H10302", None, 123456, "Bo", actor="a")
-    returned = store.set_status(
+    store.cards.add("H10302", None, 123456, "Bo", actor="a")
+    returned = store.cards.set_status(
         credential=("h10302", None, 123456), status="returned", reason=None, actor="b"
     )
     assert returned.returned_at == datetime.fromtimestamp(T0, UTC) and returned.returned_by == "b"
     clock.advance(100)
-    again = store.set_status(
+    again = store.cards.set_status(
         credential=("H10302", None, 123456), status="issued", reason="back", actor="c"
     )
     assert again.status is Status.ISSUED and again.issued_by == "c"
@@ -77,33 +79,33 @@ def test_status_by_credential_and_return_then_reissue(store: Store, clock: StepC
 )
 def test_set_status_selectors(store: Store, kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(StoreError, match=message):
-        store.set_status(**kwargs, status="lost", reason=None, actor="a")  # type: ignore[arg-type]
+        store.cards.set_status(**kwargs, status="lost", reason=None, actor="a")  # type: ignore[arg-type]
 
 
 def test_unknown_status_refused(store: Store) -> None:
-    store.add_credential("H10302", None, 5, "Bo", serial="S", actor="a")
+    store.cards.add("H10302", None, 5, "Bo", serial="S", actor="a")
     with pytest.raises(StoreError, match="unknown status 'gone'"):
-        store.set_status(serial="S", status="gone", reason=None, actor="a")
+        store.cards.set_status(serial="S", status="gone", reason=None, actor="a")
 
 
 def test_holder_created_once_and_reused(store: Store) -> None:
-    store.add_credential("H10302", None, 1, "Ann", actor="a")
-    store.add_credential("H10302", None, 2, " Ann ", actor="a")
-    [holder] = store.list_holders()
+    store.cards.add("H10302", None, 1, "Ann", actor="a")
+    store.cards.add("H10302", None, 2, " Ann ", actor="a")
+    [holder] = store.holders.list()
     assert (holder.name, holder.credentials) == ("Ann", 2)
 
 
 def test_duplicate_credential_and_serial_change_nothing(store: Store, db_path: Path) -> None:
-    store.add_credential("H10301", 1, 100, "Ann", serial="S-1", actor="a")
-    store.add_credential("H10302", None, 100, "Ann", actor="a")
+    store.cards.add("H10301", 1, 100, "Ann", serial="S-1", actor="a")
+    store.cards.add("H10302", None, 100, "Ann", actor="a")
     before = _tables(db_path)
     with pytest.raises(StoreError, match=r"H10301:1:100 is already on record \(holder 'Ann'"):
-        store.add_credential("H10301", 1, 100, "Newcomer", serial="S-2", actor="a")
+        store.cards.add("H10301", 1, 100, "Newcomer", serial="S-2", actor="a")
     with pytest.raises(StoreError, match="serial 'S-1' is already used by H10301:1:100"):
-        store.add_credential("H10301", 1, 101, "Newcomer", serial="S-1", actor="a")
+        store.cards.add("H10301", 1, 101, "Newcomer", serial="S-1", actor="a")
     # A NULL facility is a value like any other for uniqueness.
     with pytest.raises(StoreError, match="H10302:100 is already on record"):
-        store.add_credential("H10302", None, 100, "Newcomer", actor="a")
+        store.cards.add("H10302", None, 100, "Newcomer", actor="a")
     assert _tables(db_path) == before
 
 
@@ -123,15 +125,15 @@ def test_bad_fields_refused(
 ) -> None:
     before = _tables(db_path)
     with pytest.raises(StoreError, match=message):
-        store.add_credential(fmt, facility, number, "Ann", actor="a")
+        store.cards.add(fmt, facility, number, "Ann", actor="a")
     assert _tables(db_path) == before
 
 
 def test_largest_storable_number(store: Store) -> None:
-    store.add_credential("RAW64", None, 2**63 - 1, "Ann", actor="a")
+    store.cards.add("RAW64", None, 2**63 - 1, "Ann", actor="a")
     [(key, entry)] = store.load_cards()[0]
     assert key == card_key("RAW64", None, 2**63 - 1) and entry.status is Status.ISSUED
-    assert store.get_credential(credential=("raw64", None, 2**63 - 1)) is not None
+    assert store.cards.get(credential=("raw64", None, 2**63 - 1)) is not None
 
 
 @pytest.mark.parametrize(
@@ -157,13 +159,13 @@ def test_bad_input_refused(
     args: dict[str, object] = {"holder": "Ann", "actor": "a", **kwargs}
     before = _tables(db_path)
     with pytest.raises(StoreError, match=message):
-        store.add_credential("H10301", 1, 1, **args)  # type: ignore[arg-type]
+        store.cards.add("H10301", 1, 1, **args)  # type: ignore[arg-type]
     assert _tables(db_path) == before
 
 
 def test_validity_and_pin_reach_the_card_entry(store: Store) -> None:
     start = datetime(2024, 9, 1, 7, 30, tzinfo=timezone(timedelta(hours=-4)))
-    cid = store.add_credential(
+    cid = store.cards.add(
         "H10301",
         7,
         77,
@@ -175,40 +177,38 @@ def test_validity_and_pin_reach_the_card_entry(store: Store) -> None:
         actor="a",
     )
     [(key, entry)] = store.load_cards()[0]
-    groups = {g.name: g.id for g in store.list_groups()}
+    groups = {g.name: g.id for g in store.groups.list()}
     assert key == card_key("H10301", 7, 77)
     assert (entry.id, entry.status, entry.group_id) == (cid, Status.ISSUED, groups["responders"])
     assert entry.valid_from == start.timestamp()
     assert entry.valid_until == start.timestamp() + 3600.5
     assert entry.pin_hash is not None and verify_pin("2468", entry.pin_hash)
-    row = store.get_credential(credential=("H10301", 7, 77))
+    row = store.cards.get(credential=("H10301", 7, 77))
     assert row is not None and row.has_pin and row.valid_from == start
     assert row.valid_from is not None and row.valid_from.tzinfo is UTC
 
 
 def test_set_and_clear_pin(store: Store) -> None:
-    store.add_credential("H10301", 1, 2, "Ann", serial="P", actor="a")
-    assert store.set_pin(serial="P", pin="123456", actor="a").has_pin
+    store.cards.add("H10301", 1, 2, "Ann", serial="P", actor="a")
+    assert store.cards.set_pin(serial="P", pin="123456", actor="a").has_pin
     [(_, entry)] = store.load_cards()[0]
     assert entry.pin_hash is not None and verify_pin("123456", entry.pin_hash)
     assert "123456" not in entry.pin_hash
-    assert not store.set_pin(serial="P", pin=None, actor="a").has_pin
+    assert not store.cards.set_pin(serial="P", pin=None, actor="a").has_pin
     with pytest.raises(StoreError, match="4 to 12 digits"):
-        store.set_pin(serial="P", pin="12ab", actor="a")
-    actions = [e.detail["action"] for e in store.query_events(limit=2) if e.detail]
+        store.cards.set_pin(serial="P", pin="12ab", actor="a")
+    actions = [e.detail["action"] for e in store.events.query(limit=2) if e.detail]
     assert actions == ["clear_pin", "set_pin"]
 
 
 def test_list_search_count_and_paging(store: Store) -> None:
-    store.add_holder("Officer Diaz", agency="County Sheriff", actor="a")
-    store.add_credential(
-        "H10301", 10, 500, "Officer Diaz", serial="PD-9", group="responders", actor="a"
-    )
-    store.add_credential("H10301", 10, 501, "Ann Lee", serial="T-1", actor="a")
-    store.add_credential("H10302", None, 777, "Bo 100%", actor="a")
+    store.holders.add("Officer Diaz", agency="County Sheriff", actor="a")
+    store.cards.add("H10301", 10, 500, "Officer Diaz", serial="PD-9", group="responders", actor="a")
+    store.cards.add("H10301", 10, 501, "Ann Lee", serial="T-1", actor="a")
+    store.cards.add("H10302", None, 777, "Bo 100%", actor="a")
 
     def found(**kw: object) -> list[str]:
-        return [r.credential for r in store.list_credentials(**kw)]  # type: ignore[arg-type]
+        return [r.credential for r in store.cards.list(**kw)]  # type: ignore[arg-type]
 
     assert found(search="sheriff") == ["H10301:10:500"]
     assert found(search="diaz") == ["H10301:10:500"]
@@ -220,54 +220,52 @@ def test_list_search_count_and_paging(store: Store) -> None:
     assert found(holder="Ann Lee") == ["H10301:10:501"]
     assert found(limit=2) == ["H10302:777", "H10301:10:501"]
     assert found(limit=2, offset=2) == ["H10301:10:500"]
-    assert store.count_credentials() == 3
-    assert store.count_credentials(search="10") == 1  # "Bo 100%": digits match whole numbers only
-    assert store.list_credentials()[2].agency == "County Sheriff"
+    assert store.cards.count() == 3
+    assert store.cards.count(search="10") == 1  # "Bo 100%": digits match whole numbers only
+    assert store.cards.list()[2].agency == "County Sheriff"
     with pytest.raises(StoreError, match="limit"):
-        store.list_credentials(limit=0)
+        store.cards.list(limit=0)
     with pytest.raises(StoreError, match="offset"):
-        store.list_credentials(offset=-1)
+        store.cards.list(offset=-1)
 
 
 def test_card_details(store: Store) -> None:
-    cid = store.add_credential("H10301", 1, 1, "Ann", serial="S9", actor="a")
-    assert store.card_details(cid) == ("Ann", "S9")
-    assert store.card_details(cid + 1000) == (None, None)
+    cid = store.cards.add("H10301", 1, 1, "Ann", serial="S9", actor="a")
+    assert store.cards.details(cid) == ("Ann", "S9")
+    assert store.cards.details(cid + 1000) == (None, None)
 
 
 def test_get_credential_missing_is_none(store: Store) -> None:
-    assert store.get_credential(serial="nothing") is None
+    assert store.cards.get(serial="nothing") is None
     with pytest.raises(StoreError, match="not both"):
-        store.get_credential()
+        store.cards.get()
 
 
 def test_add_and_update_holder(store: Store) -> None:
-    store.add_holder("Ann", agency="District", badge="B1", actor="a")
+    store.holders.add("Ann", agency="District", badge="B1", actor="a")
     with pytest.raises(StoreError, match="holder 'Ann' already exists"):
-        store.add_holder("Ann", actor="a")
+        store.holders.add("Ann", actor="a")
     rev = store.current_rev()
-    store.update_holder("Ann", new_name="Ann Lee", badge=None, contact="x101", actor="b")
-    [h] = store.list_holders()
+    store.holders.update("Ann", new_name="Ann Lee", badge=None, contact="x101", actor="b")
+    [h] = store.holders.list()
     assert (h.name, h.agency, h.badge, h.contact) == ("Ann Lee", "District", None, "x101")
     assert store.current_rev() == rev + 1
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert event.detail is not None and event.detail["name"] == {"from": "Ann", "to": "Ann Lee"}
-    store.update_holder("Ann Lee", agency=UNSET, actor="b")  # nothing changes: no record
+    store.holders.update("Ann Lee", agency=UNSET, actor="b")  # nothing changes: no record
     assert store.current_rev() == rev + 1
     with pytest.raises(StoreError, match="no holder named 'Nobody'"):
-        store.update_holder("Nobody", notes="x", actor="b")
-    store.add_holder("Bo", actor="a")
+        store.holders.update("Nobody", notes="x", actor="b")
+    store.holders.add("Bo", actor="a")
     with pytest.raises(StoreError, match="holder 'Bo' already exists"):
-        store.update_holder("Ann Lee", new_name="Bo", actor="b")
+        store.holders.update("Ann Lee", new_name="Bo", actor="b")
 
 
 def test_issue_to_a_new_holder_with_an_agency(store: Store) -> None:
-    store.add_credential(
-        "H10301", 1, 2, "Dep. Kim", holder_agency="Natrona County Sheriff", actor="a"
-    )
-    [holder] = store.list_holders()
+    store.cards.add("H10301", 1, 2, "Dep. Kim", holder_agency="Natrona County Sheriff", actor="a")
+    [holder] = store.holders.list()
     assert (holder.name, holder.agency) == ("Dep. Kim", "Natrona County Sheriff")
-    actions = [e.detail["action"] for e in store.query_events(limit=2) if e.detail]
+    actions = [e.detail["action"] for e in store.events.query(limit=2) if e.detail]
     assert actions == ["add_credential", "add_holder"]
 
 
@@ -282,11 +280,11 @@ def test_issue_to_a_new_holder_with_an_agency(store: Store) -> None:
 def test_issue_holder_rules_change_nothing(
     store: Store, kwargs: dict[str, Any], message: str
 ) -> None:
-    store.add_holder("Ann", agency="KWHS", actor="a")
-    rev, holders = store.current_rev(), store.list_holders()
+    store.holders.add("Ann", agency="KWHS", actor="a")
+    rev, holders = store.current_rev(), store.holders.list()
     with pytest.raises(StoreError, match=message):
-        store.add_credential("H10301", 1, 2, actor="a", **kwargs)
-    assert (store.current_rev(), store.list_holders(), store.count_credentials()) == (
+        store.cards.add("H10301", 1, 2, actor="a", **kwargs)
+    assert (store.current_rev(), store.holders.list(), store.cards.count()) == (
         rev,
         holders,
         0,
@@ -294,12 +292,12 @@ def test_issue_holder_rules_change_nothing(
 
 
 def test_update_credential_each_field_and_one_event(store: Store, clock: StepClock) -> None:
-    store.add_holder("Ann", agency="KWHS", actor="a")
-    store.add_holder("Bo", agency="CPD", actor="a")
-    store.add_credential("H10301", 1, 2, "Ann", serial="E-1", actor="a")
+    store.holders.add("Ann", agency="KWHS", actor="a")
+    store.holders.add("Bo", agency="CPD", actor="a")
+    store.cards.add("H10301", 1, 2, "Ann", serial="E-1", actor="a")
     clock.advance(5)
     start = datetime(2027, 1, 1, tzinfo=UTC)
-    row = store.update_credential(
+    row = store.cards.update(
         serial="E-1",
         holder="Bo",
         group="responders",
@@ -312,7 +310,7 @@ def test_update_credential_each_field_and_one_event(store: Store, clock: StepClo
     assert row.valid_from == start and row.valid_until == start + timedelta(days=30)
     [(_, entry)] = store.load_cards()[0]
     assert entry.pin_hash is not None and verify_pin("4321", entry.pin_hash)
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert (event.actor, event.credential, event.holder, event.serial) == (
         "web:admin",
         "H10301:1:2",
@@ -328,21 +326,19 @@ def test_update_credential_each_field_and_one_event(store: Store, clock: StepClo
         "valid_until_us": {"from": None, "to": start_us + 30 * 86_400_000_000},
         "pin": "set",
     }
-    cleared = store.update_credential(
-        credential=("H10301", 1, 2), valid_from=None, pin=None, actor="b"
-    )
+    cleared = store.cards.update(credential=("H10301", 1, 2), valid_from=None, pin=None, actor="b")
     assert cleared.valid_from is None and not cleared.has_pin and cleared.valid_until is not None
-    detail = store.query_events(limit=1)[0].detail
+    detail = store.events.query(limit=1)[0].detail
     assert detail is not None and detail["pin"] == "cleared" and "valid_until_us" not in detail
 
 
 def test_update_to_a_new_holder_and_a_no_op_records_nothing(store: Store) -> None:
-    store.add_credential("H10301", 1, 2, "Ann", serial="E-1", actor="a")
-    row = store.update_credential(serial="E-1", holder="Cy", holder_agency="Fire Dept", actor="a")
+    store.cards.add("H10301", 1, 2, "Ann", serial="E-1", actor="a")
+    row = store.cards.update(serial="E-1", holder="Cy", holder_agency="Fire Dept", actor="a")
     assert (row.holder, row.agency) == ("Cy", "Fire Dept")
-    rev, count = store.current_rev(), len(store.query_events(limit=100))
-    store.update_credential(serial="E-1", holder="Cy", group="staff", pin=None, actor="a")
-    assert (store.current_rev(), len(store.query_events(limit=100))) == (rev, count)
+    rev, count = store.current_rev(), len(store.events.query(limit=100))
+    store.cards.update(serial="E-1", holder="Cy", group="staff", pin=None, actor="a")
+    assert (store.current_rev(), len(store.events.query(limit=100))) == (rev, count)
 
 
 @pytest.mark.parametrize(
@@ -359,37 +355,37 @@ def test_update_to_a_new_holder_and_a_no_op_records_nothing(store: Store) -> Non
     ],
 )
 def test_bad_update_changes_nothing(store: Store, kwargs: dict[str, Any], message: str) -> None:
-    store.add_credential(
+    store.cards.add(
         "H10301", 1, 2, "Ann", serial="E-1", valid_from=datetime(2025, 1, 1, tzinfo=UTC), actor="a"
     )
-    before = (store.current_rev(), store.list_credentials(), store.list_holders())
+    before = (store.current_rev(), store.cards.list(), store.holders.list())
     with pytest.raises(StoreError, match=message):
-        store.update_credential(serial="E-1", actor="a", **kwargs)
-    assert (store.current_rev(), store.list_credentials(), store.list_holders()) == before
+        store.cards.update(serial="E-1", actor="a", **kwargs)
+    assert (store.current_rev(), store.cards.list(), store.holders.list()) == before
 
 
 def test_history_of_a_credential_newest_first_paged(store: Store) -> None:
-    store.add_credential("H10301", 1, 2, "Ann", serial="E-1", actor="a")
-    store.add_credential("H10301", 1, 3, "Bo", actor="a")
-    store.set_status(serial="E-1", status="lost", reason="gone", actor="a")
-    store.update_credential(serial="E-1", group="responders", actor="a")
-    history = store.credential_history(("h10301", 1, 2))
+    store.cards.add("H10301", 1, 2, "Ann", serial="E-1", actor="a")
+    store.cards.add("H10301", 1, 3, "Bo", actor="a")
+    store.cards.set_status(serial="E-1", status="lost", reason="gone", actor="a")
+    store.cards.update(serial="E-1", group="responders", actor="a")
+    history = store.cards.history(("h10301", 1, 2))
     assert [e.detail["action"] for e in history if e.detail] == [
         "update_credential",
         "set_status",
         "add_credential",
     ]
-    older = store.credential_history(("H10301", 1, 2), limit=1, before_id=history[0].id)
+    older = store.cards.history(("H10301", 1, 2), limit=1, before_id=history[0].id)
     assert [e.id for e in older] == [history[1].id]
-    assert store.credential_history(("H10301", 1, 9)) == []
+    assert store.cards.history(("H10301", 1, 9)) == []
     with pytest.raises(StoreError, match="limit must be 1 to 1000"):
-        store.credential_history(("H10301", 1, 2), limit=0)
+        store.cards.history(("H10301", 1, 2), limit=0)
 
 
 def test_a_district_credential_is_not_edited_here(store: Store) -> None:
     add_district_card(store, 7001, "Ofc. Diaz", serial="PD-1")
-    store.add_holder("Ann", agency="KWHS", actor="a")
+    store.holders.add("Ann", agency="KWHS", actor="a")
     rev = store.current_rev()
     with pytest.raises(DistrictOwned, match="change it at the district console"):
-        store.update_credential(serial="PD-1", holder="Ann", actor="a")
+        store.cards.update(serial="PD-1", holder="Ann", actor="a")
     assert store.current_rev() == rev

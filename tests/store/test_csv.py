@@ -24,14 +24,14 @@ RAW40,,1099511627775,Bo,,staff,
 
 def _rejected(store: Store, text: str | Path) -> list[tuple[int, str]]:
     with pytest.raises(ImportRejected) as err:
-        store.import_csv(text, actor="office")
+        store.cards.import_csv(text, actor="office")
     assert isinstance(err.value, StoreError)
     return err.value.errors
 
 
 def test_good_file(store: Store) -> None:
-    assert store.import_csv(GOOD, actor="office") == 4
-    rows = {r.credential: r for r in store.list_credentials()}
+    assert store.cards.import_csv(GOOD, actor="office") == 4
+    rows = {r.credential: r for r in store.cards.list()}
     assert set(rows) == {"H10301:12:3456", "H10301:12:3457", "H10302:99999", "RAW40:1099511627775"}
     assert rows["H10302:99999"].holder == "Diaz, Officer"
     assert rows["H10302:99999"].group == "responders"
@@ -39,12 +39,12 @@ def test_good_file(store: Store) -> None:
     assert rows["H10301:12:3457"].serial == "F-002"
     assert rows["RAW40:1099511627775"].serial is None
     assert all(r.issued_by == "office" and r.status is Status.ISSUED for r in rows.values())
-    assert {h.name: h.credentials for h in store.list_holders()} == {
+    assert {h.name: h.credentials for h in store.holders.list()} == {
         "Ann Lee": 2,
         "Bo": 1,
         "Diaz, Officer": 1,
     }
-    imported = store.query_events(serial="PD-1")
+    imported = store.events.query(serial="PD-1")
     assert [e.detail["line"] for e in imported if e.detail] == [4]
     cards, rev = store.load_cards()
     assert len(cards) == 4 and {e.id for _, e in cards} == {r.id for r in rows.values()}
@@ -52,7 +52,7 @@ def test_good_file(store: Store) -> None:
 
 
 def test_bad_rows_all_reported_nothing_imported(store: Store, db_path: Path) -> None:
-    store.add_credential("H10301", 1, 1, "Existing", serial="OLD", actor="a")
+    store.cards.add("H10301", 1, 1, "Existing", serial="OLD", actor="a")
     text = (
         "format,facility,number,holder,serial,group\n"  # 1
         "H10301,1,2,Ann,S1,staff\n"  # 2: fine
@@ -104,15 +104,15 @@ def test_multiline_field_counts_its_lines(store: Store) -> None:
         "H10302,2,,,\n"  # line 5
     )
     assert _rejected(store, text) == [(5, "holder name must not be empty")]
-    assert store.import_csv(text.replace(",,,", ",Bo,,"), actor="a") == 2
-    [row] = store.list_credentials(holder="Ann")
+    assert store.cards.import_csv(text.replace(",,,", ",Bo,,"), actor="a") == 2
+    [row] = store.cards.list(holder="Ann")
     assert row.status is Status.RETURNED and row.status_reason == "returned\nat the office"
 
 
 def test_extra_columns_any_order_and_case(store: Store) -> None:
     text = " GROUP ,Room,holder , NUMBER,Format\nresponders,12,Zed,77,H10302\n"
-    assert store.import_csv(text, actor="a") == 1
-    [row] = store.list_credentials()
+    assert store.cards.import_csv(text, actor="a") == 1
+    [row] = store.cards.list()
     assert (row.credential, row.group, row.holder) == ("H10302:77", "responders", "Zed")
 
 
@@ -127,16 +127,16 @@ def test_missing_columns_named(store: Store) -> None:
 
 def test_empty_and_header_only(store: Store) -> None:
     assert _rejected(store, "") == [(1, "the file is empty: expected a header row")]
-    assert store.import_csv("format,number,holder\n", actor="a") == 0
-    assert store.count_credentials() == 0
+    assert store.cards.import_csv("format,number,holder\n", actor="a") == 0
+    assert store.cards.count() == 0
 
 
 def test_bom_and_path(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "cards.csv"
     path.write_bytes("format,number,holder\r\nH10302,5,Zoë\r\n".encode("utf-8-sig"))
-    assert store.import_csv(path, actor="a") == 1
-    assert store.list_credentials()[0].holder == "Zoë"
-    assert store.import_csv("\ufeffformat,number,holder\nH10302,6,Al\n", actor="a") == 1
+    assert store.cards.import_csv(path, actor="a") == 1
+    assert store.cards.list()[0].holder == "Zoë"
+    assert store.cards.import_csv("\ufeffformat,number,holder\nH10302,6,Al\n", actor="a") == 1
 
 
 def test_not_utf8_names_the_line(store: Store, tmp_path: Path) -> None:
@@ -147,7 +147,7 @@ def test_not_utf8_names_the_line(store: Store, tmp_path: Path) -> None:
 
 def test_unreadable_path(store: Store, tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot read"):
-        store.import_csv(tmp_path / "absent.csv", actor="a")
+        store.cards.import_csv(tmp_path / "absent.csv", actor="a")
 
 
 def test_broken_quoting(store: Store) -> None:
@@ -167,27 +167,27 @@ def test_validity_columns(store: Store) -> None:
     assert [line for line, _ in errors] == [3, 4, 5]
     assert "no time zone" in errors[0][1] and "ISO 8601" in errors[1][1]
     assert "later than valid_from" in errors[2][1]
-    assert store.import_csv("\n".join(text.splitlines()[:2]), actor="a") == 1
-    row = store.list_credentials()[0]
+    assert store.cards.import_csv("\n".join(text.splitlines()[:2]), actor="a") == 1
+    row = store.cards.list()[0]
     assert row.valid_from == datetime(2024, 9, 1, 11, 0, tzinfo=UTC)
     assert row.valid_until == datetime(2024, 9, 1, 15, 0, tzinfo=UTC)
 
 
 def test_export_import_round_trip(store: Store, tmp_path: Path) -> None:
-    store.add_holder("Diaz", agency="County Sheriff", actor="a")
-    store.import_csv(GOOD, actor="office")
-    store.add_credential("H10301", 1, 1, "Diaz", serial="PD-2", group="responders", actor="a")
-    store.add_credential(
+    store.holders.add("Diaz", agency="County Sheriff", actor="a")
+    store.cards.import_csv(GOOD, actor="office")
+    store.cards.add("H10301", 1, 1, "Diaz", serial="PD-2", group="responders", actor="a")
+    store.cards.add(
         "H10302", None, 5, "Temp, Sub", valid_until=datetime(2030, 1, 1, tzinfo=UTC), actor="a"
     )
-    store.set_status(serial="F-001", status="revoked", reason="left, in June", actor="a")
+    store.cards.set_status(serial="F-001", status="revoked", reason="left, in June", actor="a")
     out = io.StringIO(newline="")
-    assert store.export_csv(out) == 6
+    assert store.cards.export_csv(out) == 6
     exported = out.getvalue()
 
     with Store(tmp_path / "copy.db") as copy:
         copy.init("Front door")
-        assert copy.import_csv(exported, actor="restore") == 6
+        assert copy.cards.import_csv(exported, actor="restore") == 6
 
         def summary(s: Store) -> list[tuple[object, ...]]:
             return sorted(
@@ -202,16 +202,16 @@ def test_export_import_round_trip(store: Store, tmp_path: Path) -> None:
                     r.valid_from,
                     r.valid_until,
                 )
-                for r in s.list_credentials()
+                for r in s.cards.list()
             )
 
         assert summary(copy) == summary(store)
         again = io.StringIO(newline="")
-        copy.export_csv(again)
+        copy.cards.export_csv(again)
         drop_issued = [line.rsplit(",", 1)[0] for line in exported.splitlines()]
         assert [line.rsplit(",", 1)[0] for line in again.getvalue().splitlines()] == drop_issued
     only_revoked = io.StringIO(newline="")
-    assert store.export_csv(only_revoked, statuses=["revoked"]) == 1
+    assert store.cards.export_csv(only_revoked, statuses=["revoked"]) == 1
 
 
 def test_import_refuses_bad_status_and_actor(store: Store) -> None:
@@ -220,4 +220,4 @@ def test_import_refuses_bad_status_and_actor(store: Store) -> None:
         (2, "unknown status 'misplaced': expected one of issued, returned, lost, stolen, revoked")
     ]
     with pytest.raises(StoreError, match="actor"):
-        store.import_csv("format,number,holder\n", actor=" ")
+        store.cards.import_csv("format,number,holder\n", actor=" ")

@@ -18,7 +18,7 @@ SERIALS = ("+1", "-2", "@SUM(1)", "'quoted", "\uff1dcmd", "plain")
 
 def _cells(store: Store) -> dict[str, dict[str, str]]:
     out = io.StringIO(newline="")
-    store.export_csv(out)
+    store.cards.export_csv(out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
     return {r["number"]: r for r in rows}
 
@@ -26,17 +26,17 @@ def _cells(store: Store) -> dict[str, dict[str, str]]:
 def _summary(store: Store) -> list[tuple[object, ...]]:
     return sorted(
         (r.credential, r.holder, r.agency, r.serial, r.group, r.status, r.status_reason)
-        for r in store.list_credentials()
+        for r in store.cards.list()
     )
 
 
 def test_formula_cells_are_quoted_and_a_reimport_gives_back_the_originals(
     store: Store, tmp_path: Path
 ) -> None:
-    store.add_holder(HOSTILE_HOLDER, agency="@agency", actor="a")
+    store.holders.add(HOSTILE_HOLDER, agency="@agency", actor="a")
     for n, serial in enumerate(SERIALS):
-        store.add_credential("H10301", 1, n, HOSTILE_HOLDER, serial=serial, actor="a")
-    store.set_status(serial="+1", status="lost", reason="-left on the bus", actor="a")
+        store.cards.add("H10301", 1, n, HOSTILE_HOLDER, serial=serial, actor="a")
+    store.cards.set_status(serial="+1", status="lost", reason="-left on the bus", actor="a")
     cells = _cells(store)
     assert cells["0"]["holder"] == "'" + HOSTILE_HOLDER
     assert cells["0"]["agency"] == "'@agency"
@@ -53,19 +53,19 @@ def test_formula_cells_are_quoted_and_a_reimport_gives_back_the_originals(
         assert not any(cell.startswith(FORMULA_START) for cell in row.values())
 
     out = io.StringIO(newline="")
-    store.export_csv(out)
+    store.cards.export_csv(out)
     with Store(tmp_path / "copy.db") as copy:
         copy.init("Front door")
-        assert copy.import_csv(out.getvalue(), actor="restore") == len(SERIALS)
+        assert copy.cards.import_csv(out.getvalue(), actor="restore") == len(SERIALS)
         assert _summary(copy) == _summary(store)
-        assert copy.get_credential(serial="'quoted") is not None
+        assert copy.cards.get(serial="'quoted") is not None
 
 
 def test_a_hand_written_file_with_a_leading_quote_loses_exactly_one(store: Store) -> None:
     text = "format,facility,number,holder,serial\nH10301,1,1,'=1+2,''S-1\nH10301,1,2,Bo,'\n"
-    assert store.import_csv(text, actor="a") == 2
-    first = store.get_credential(credential=("H10301", 1, 1))
-    second = store.get_credential(credential=("H10301", 1, 2))
+    assert store.cards.import_csv(text, actor="a") == 2
+    first = store.cards.get(credential=("H10301", 1, 1))
+    second = store.cards.get(credential=("H10301", 1, 2))
     assert first is not None and first.holder == "=1+2" and first.serial == "'S-1"
     assert second is not None and second.serial is None  # a lone quote is an empty cell
 

@@ -70,7 +70,7 @@ def _render(rows: list[Line]) -> tuple[str, list[int]]:
 @given(rows=st.lists(lines(), max_size=12))
 def test_all_or_nothing(store: Store, rows: list[Line]) -> None:
     # The store lives across examples: earlier imports are the "already on record" side.
-    existing = store.list_credentials(limit=10_000)
+    existing = store.cards.list(limit=10_000)
     on_record = {(r.format, r.facility, r.number) for r in existing}
     serials_on_record = {r.serial for r in existing if r.serial}
     rev, count = store.current_rev(), len(existing)
@@ -91,16 +91,16 @@ def test_all_or_nothing(store: Store, rows: list[Line]) -> None:
             serials.add(r.serial)
 
     try:
-        imported = store.import_csv(text, actor="prop")
+        imported = store.cards.import_csv(text, actor="prop")
     except ImportRejected as err:
         reported = {line for line, _ in err.errors}
         assert must_fail, err.errors
         assert must_fail <= reported
         assert reported <= set(starts)
         assert store.current_rev() == rev
-        assert store.count_credentials() == count
+        assert store.cards.count() == count
     else:
         assert not must_fail
         assert imported == len(rows)
-        assert store.count_credentials() == count + len(rows)
+        assert store.cards.count() == count + len(rows)
         assert store.current_rev() == (rev + 1 if rows else rev)

@@ -18,20 +18,20 @@ CARD = ("H10301", 12, 7001)
 
 @pytest.fixture
 def district(store: Store) -> Store:
-    store.add_group("district-maint", doors=None, actor="fleet")
+    store.groups.add("district-maint", doors=None, actor="fleet")
     add_district_card(store, 7001, "Ofc. Diaz", serial="PD-1")
     add_district_card(store, 7002, "Sam Fixit", serial="DM-1", group="district-maint")
-    store.add_credential("H10301", 12, 100, "Ann Lee", serial="L-1", actor="office")
+    store.cards.add("H10301", 12, 100, "Ann Lee", serial="L-1", actor="office")
     return store
 
 
 def _unchanged(store: Store) -> Callable[[], None]:
-    before = (store.current_rev(), store.list_credentials(), store.list_holders())
-    events = store.query_events(limit=1000)
+    before = (store.current_rev(), store.cards.list(), store.holders.list())
+    events = store.events.query(limit=1000)
 
     def check() -> None:
-        assert (store.current_rev(), store.list_credentials(), store.list_holders()) == before
-        assert store.query_events(limit=1000) == events
+        assert (store.current_rev(), store.cards.list(), store.holders.list()) == before
+        assert store.events.query(limit=1000) == events
 
     return check
 
@@ -39,49 +39,51 @@ def _unchanged(store: Store) -> Callable[[], None]:
 REFUSED: list[tuple[str, Callable[[Store], Any], str]] = [
     (
         "lost by serial",
-        lambda s: s.set_status(serial="PD-1", status="lost", reason="r", actor="a"),
+        lambda s: s.cards.set_status(serial="PD-1", status="lost", reason="r", actor="a"),
         "credential H10301:12:7001 (serial 'PD-1') " + CONSOLE,
     ),
     (
         "revoked by card",
-        lambda s: s.set_status(credential=CARD, status="revoked", reason="r", actor="a"),
+        lambda s: s.cards.set_status(credential=CARD, status="revoked", reason="r", actor="a"),
         "credential H10301:12:7001 (serial 'PD-1') " + CONSOLE,
     ),
     *[
         (
             status,
-            lambda s, st=status: s.set_status(serial="PD-1", status=st, reason="r", actor="a"),
+            lambda s, st=status: s.cards.set_status(
+                serial="PD-1", status=st, reason="r", actor="a"
+            ),
             CONSOLE,
         )
         for status in ("stolen", "returned", "issued")
     ],
-    ("set a PIN", lambda s: s.set_pin(serial="PD-1", pin="4321", actor="a"), CONSOLE),
-    ("clear a PIN", lambda s: s.set_pin(credential=CARD, pin=None, actor="a"), CONSOLE),
+    ("set a PIN", lambda s: s.cards.set_pin(serial="PD-1", pin="4321", actor="a"), CONSOLE),
+    ("clear a PIN", lambda s: s.cards.set_pin(credential=CARD, pin=None, actor="a"), CONSOLE),
     (
         "enrol over it",
-        lambda s: s.add_credential(*CARD, "Someone Else", actor="a"),
+        lambda s: s.cards.add(*CARD, "Someone Else", actor="a"),
         "credential H10301:12:7001 is already on record "
         "(holder 'Ofc. Diaz', serial 'PD-1', issued), " + CLASH,
     ),
     (
         "reuse its serial",
-        lambda s: s.add_credential("H10301", 12, 5, "Someone Else", serial="PD-1", actor="a"),
+        lambda s: s.cards.add("H10301", 12, 5, "Someone Else", serial="PD-1", actor="a"),
         "serial 'PD-1' is already used by H10301:12:7001 (holder 'Ofc. Diaz', "
         "serial 'PD-1', issued), " + CLASH,
     ),
     (
         "rename its holder",
-        lambda s: s.update_holder("Ofc. Diaz", new_name="Officer Diaz", actor="a"),
+        lambda s: s.holders.update("Ofc. Diaz", new_name="Officer Diaz", actor="a"),
         "holder 'Ofc. Diaz' (who has a district credential) " + CONSOLE,
     ),
     (
         "edit its holder's agency",
-        lambda s: s.update_holder("Ofc. Diaz", agency="Other PD", actor="a"),
+        lambda s: s.holders.update("Ofc. Diaz", agency="Other PD", actor="a"),
         CONSOLE,
     ),
     (
         "widen its group",
-        lambda s: s.update_group("district-maint", always=True, actor="a"),
+        lambda s: s.groups.update("district-maint", always=True, actor="a"),
         "group 'district-maint' (which has district credentials) " + CONSOLE,
     ),
 ]
@@ -110,7 +112,7 @@ def test_csv_rows_touching_district_cards_are_refused_whole(district: Store) -> 
         "H10301,12,901,Fine Row,,staff\n"
     )
     with pytest.raises(ImportRejected) as err:
-        district.import_csv(text, actor="a")
+        district.cards.import_csv(text, actor="a")
     lines = dict(err.value.errors)
     assert lines[2] == (
         "credential H10301:12:7001 is already on record (holder 'Ofc. Diaz', issued), " + CLASH
@@ -122,25 +124,27 @@ def test_csv_rows_touching_district_cards_are_refused_whole(district: Store) -> 
 
 
 def test_local_rows_stay_editable(district: Store) -> None:
-    district.set_status(serial="L-1", status="lost", reason="dropped", actor="a")
-    district.set_pin(serial="L-1", pin="1234", actor="a")
-    district.update_holder("Ann Lee", agency="Lincoln ES", actor="a")
-    district.update_group("staff", always=True, actor="a")
-    row = district.get_credential(serial="L-1")
+    district.cards.set_status(serial="L-1", status="lost", reason="dropped", actor="a")
+    district.cards.set_pin(serial="L-1", pin="1234", actor="a")
+    district.holders.update("Ann Lee", agency="Lincoln ES", actor="a")
+    district.groups.update("staff", always=True, actor="a")
+    row = district.cards.get(serial="L-1")
     assert row is not None and row.status.value == "lost" and row.has_pin
     assert row.source == "local"
 
 
 def test_local_fob_for_a_district_holder_and_group_is_allowed(district: Store) -> None:
-    district.add_credential("H10301", 12, 200, "Ofc. Diaz", group="district-maint", actor="a")
-    row = district.get_credential(credential=("H10301", 12, 200))
+    district.cards.add("H10301", 12, 200, "Ofc. Diaz", group="district-maint", actor="a")
+    row = district.cards.get(credential=("H10301", 12, 200))
     assert row is not None and row.source == "local" and row.holder == "Ofc. Diaz"
-    district.set_status(credential=("H10301", 12, 200), status="revoked", reason="r", actor="a")
+    district.cards.set_status(
+        credential=("H10301", 12, 200), status="revoked", reason="r", actor="a"
+    )
 
 
 def test_a_local_conflict_keeps_the_plain_message(district: Store) -> None:
     with pytest.raises(StoreError) as err:
-        district.add_credential("H10301", 12, 100, "X", actor="a")
+        district.cards.add("H10301", 12, 100, "X", actor="a")
     assert not isinstance(err.value, DistrictOwned)
     assert "district" not in str(err.value)
 
@@ -193,17 +197,17 @@ def test_the_fleet_apply_code_may_change_district_rows(district: Store) -> None:
             actor="fleet",
             as_district=True,
         )
-    row = district.get_credential(serial="PD-1")
+    row = district.cards.get(serial="PD-1")
     assert row is not None and row.status.value == "revoked" and row.holder == "Officer Diaz"
     assert row.has_pin and row.source == "district"
 
 
 def test_district_owned_names_the_holders_and_groups_district_cards_use(district: Store) -> None:
-    ids = {h.name: h.id for h in district.list_holders()}
-    gids = {g.name: g.id for g in district.list_groups()}
-    assert district.district_owned(holder_id=ids["Ofc. Diaz"])
-    assert not district.district_owned(holder_id=ids["Ann Lee"])
-    assert district.district_owned(group_id=gids["district-maint"])
-    assert district.district_owned(group_id=gids["responders"])
-    assert not district.district_owned(group_id=gids["staff"])
-    assert not district.district_owned()
+    ids = {h.name: h.id for h in district.holders.list()}
+    gids = {g.name: g.id for g in district.groups.list()}
+    assert district.fleet.owns(holder_id=ids["Ofc. Diaz"])
+    assert not district.fleet.owns(holder_id=ids["Ann Lee"])
+    assert district.fleet.owns(group_id=gids["district-maint"])
+    assert district.fleet.owns(group_id=gids["responders"])
+    assert not district.fleet.owns(group_id=gids["staff"])
+    assert not district.fleet.owns()

@@ -33,9 +33,9 @@ def test_the_box_stores_up_to_the_wire_limit_and_no_more(store: Store, field: st
     limit = ew.MAX_LEN[field]
     fields: dict[str, Any] = {"kind": "k", field: "x" * limit}
     at_limit = EventRecord(ts=1_765_000_000.0, **fields)
-    assert store.append_events([at_limit]) == 1
-    (newest,) = store.query_events(limit=1)
+    assert store.events.append([at_limit]) == 1
+    (newest,) = store.events.query(limit=1)
     assert ew.from_wire(json.loads(json.dumps(newest.as_wire()))).body() == ew.body(newest)
     over = EventRecord(ts=1_765_000_000.0, **{**fields, field: "x" * (limit + 1)})
     with pytest.raises(StoreError, match=f"{field} is {limit + 1} characters long"):
-        store.append_events([over])
+        store.events.append([over])

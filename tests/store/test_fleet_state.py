@@ -28,34 +28,34 @@ STATUS: dict[str, Any] = {
 
 
 def test_never_written_is_empty(store: Store) -> None:
-    assert store.fleet_status() == {}
+    assert store.fleet.status() == {}
 
 
 def test_written_status_is_read_back_by_another_process(store: Store, other: Store) -> None:
-    store.set_fleet_status(STATUS)
-    assert other.fleet_status() == STATUS
+    store.fleet.set_status(STATUS)
+    assert other.fleet.status() == STATUS
 
 
 def test_a_write_replaces_the_whole_status(store: Store) -> None:
-    store.set_fleet_status(STATUS)
-    store.set_fleet_status({"connected": False})
-    assert store.fleet_status() == {"connected": False}
+    store.fleet.set_status(STATUS)
+    store.fleet.set_status({"connected": False})
+    assert store.fleet.status() == {"connected": False}
 
 
 def test_no_rev_bump_and_no_event(store: Store) -> None:
     rev = store.current_rev()
-    before = store.query_events(limit=1000)
-    store.set_fleet_status(STATUS)
-    store.set_fleet_status({**STATUS, "connected": False})
+    before = store.events.query(limit=1000)
+    store.fleet.set_status(STATUS)
+    store.fleet.set_status({**STATUS, "connected": False})
     assert store.current_rev() == rev
-    assert store.query_events(limit=1000) == before
+    assert store.events.query(limit=1000) == before
 
 
 def test_the_returned_dict_is_a_copy(store: Store) -> None:
-    store.set_fleet_status(STATUS)
-    got = store.fleet_status()
+    store.fleet.set_status(STATUS)
+    got = store.fleet.status()
     got["connected"] = False
-    assert store.fleet_status()["connected"] is True
+    assert store.fleet.status()["connected"] is True
 
 
 @pytest.mark.parametrize(
@@ -84,29 +84,29 @@ def test_the_returned_dict_is_a_copy(store: Store) -> None:
 def test_hostile_status_is_refused_and_changes_nothing(
     store: Store, status: Any, words: str
 ) -> None:
-    store.set_fleet_status(STATUS)
+    store.fleet.set_status(STATUS)
     with pytest.raises(StoreError, match="fleet status") as err:
-        store.set_fleet_status(status)
+        store.fleet.set_status(status)
     assert words in str(err.value)
-    assert store.fleet_status() == STATUS
+    assert store.fleet.status() == STATUS
 
 
 def test_oversized_status_is_refused(store: Store) -> None:
     big = {f"k{i}": "x" * 2000 for i in range(40)}
     with pytest.raises(StoreError, match=f"the limit is {MAX_STATUS_CHARS}"):
-        store.set_fleet_status(big)
-    assert store.fleet_status() == {}
+        store.fleet.set_status(big)
+    assert store.fleet.status() == {}
 
 
 def test_unreadable_stored_text_reads_as_empty(store: Store) -> None:
     with sqlite3.connect(store.path) as conn:
         conn.execute("INSERT INTO meta (key, value) VALUES ('fleet.status', '[not an object')")
-    assert store.fleet_status() == {}
+    assert store.fleet.status() == {}
 
 
 def test_before_init_says_so(tmp_path: Any) -> None:
     with Store(tmp_path / "fresh.db") as fresh, pytest.raises(StoreError, match="doorward init"):
-        fresh.fleet_status()
+        fresh.fleet.status()
 
 
 def test_a_busy_agents_status_fits(store: Store) -> None:
@@ -118,5 +118,5 @@ def test_a_busy_agents_status_fits(store: Store) -> None:
         "conflicts": [f"H10301:12:{n} is a local card on this box: {'x' * 90}" for n in range(100)],
         "last_rejection": {"at": 1.5, "topic": "t" * 300, "reason": "r", "detail": "d" * 2000},
     }
-    store.set_fleet_status(status)
-    assert store.fleet_status() == status
+    store.fleet.set_status(status)
+    assert store.fleet.status() == status

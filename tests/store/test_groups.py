@@ -15,7 +15,7 @@ from .test_schema import _tables
 
 
 def test_add_scheduled_group_and_load_policy(store: Store) -> None:
-    gid = store.add_group(
+    gid = store.groups.add(
         "custodians",
         doors=["Front door", "Gym"],
         always=False,
@@ -38,14 +38,14 @@ def test_add_scheduled_group_and_load_policy(store: Store) -> None:
     )
     assert policy.holidays == frozenset({date(2024, 12, 25), date(2024, 1, 1)})
     assert policy.pin_required and not policy.lockdown_immune
-    row = {g.name: g for g in store.list_groups()}["custodians"]
+    row = {g.name: g for g in store.groups.list()}["custodians"]
     assert row.schedule[0] == ScheduleWindow((0, 1, 2, 3, 4), "07:00", "17:30")
     assert row.holidays == (date(2024, 1, 1), date(2024, 12, 25))
     assert not row.builtin
 
 
 def test_all_doors_group(store: Store) -> None:
-    gid = store.add_group("district", doors=None, lockdown_immune=True, actor="a")
+    gid = store.groups.add("district", doors=None, lockdown_immune=True, actor="a")
     policy = store.load_groups()[gid]
     assert policy.all_doors and policy.always and policy.lockdown_immune and policy.windows == ()
 
@@ -109,39 +109,39 @@ def test_bad_groups_refused(
     args: dict[str, Any] = {"name": "new", "actor": "a", **kwargs}
     before = _tables(db_path)
     with pytest.raises(StoreError, match=message):
-        store.add_group(**args)
+        store.groups.add(**args)
     assert _tables(db_path) == before
 
 
 def test_update_group(store: Store) -> None:
-    store.update_group(
+    store.groups.update(
         "staff",
         always=False,
         schedule=[{"days": "mon-fri", "start": "06:30", "end": "18:00"}],
         holidays=["2024-07-04"],
         actor="a",
     )
-    staff = {g.name: g for g in store.list_groups()}["staff"]
+    staff = {g.name: g for g in store.groups.list()}["staff"]
     assert not staff.always and staff.schedule == (
         ScheduleWindow((0, 1, 2, 3, 4), "06:30", "18:00"),
     )
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert event.detail is not None and event.detail["always"] == {"from": True, "to": False}
     # Back to always: the old schedule goes with it rather than being refused.
-    store.update_group("staff", always=True, actor="a")
-    staff = {g.name: g for g in store.list_groups()}["staff"]
+    store.groups.update("staff", always=True, actor="a")
+    staff = {g.name: g for g in store.groups.list()}["staff"]
     assert staff.always and staff.schedule == () and staff.holidays == (date(2024, 7, 4),)
-    store.update_group("staff", doors=None, actor="a")
-    assert {g.name: g for g in store.list_groups()}["staff"].all_doors
+    store.groups.update("staff", doors=None, actor="a")
+    assert {g.name: g for g in store.groups.list()}["staff"].all_doors
     with pytest.raises(StoreError, match="needs a schedule"):
-        store.update_group("staff", always=False, actor="a")
+        store.groups.update("staff", always=False, actor="a")
     with pytest.raises(StoreError, match="unknown group 'nope'"):
-        store.update_group("nope", always=True, actor="a")
+        store.groups.update("nope", always=True, actor="a")
 
 
 def test_update_that_changes_nothing_records_nothing(store: Store) -> None:
     rev = store.current_rev()
-    store.update_group("staff", always=True, actor="a")
+    store.groups.update("staff", always=True, actor="a")
     assert store.current_rev() == rev
 
 
@@ -157,15 +157,15 @@ def test_update_that_changes_nothing_records_nothing(store: Store) -> None:
 def test_responders_cannot_be_weakened(store: Store, db_path: Path, change: dict[str, Any]) -> None:
     before = _tables(db_path)
     with pytest.raises(StoreError, match="responders group cannot be changed"):
-        store.update_group("responders", actor="a", **change)
+        store.groups.update("responders", actor="a", **change)
     assert _tables(db_path) == before
 
 
 def test_a_mode_change_only_from_given_modes_is_refused_whole_otherwise(store: Store) -> None:
-    store.set_mode("lockdown", reason="drill", actor="test")
+    store.door.set_mode("lockdown", reason="drill", actor="test")
     rev = store.current_rev()
     with pytest.raises(ModeChanged, match="now lockdown: nothing was changed"):
-        store.set_mode("normal", reason="stale", actor="web:x", only_from=("held_unlocked",))
-    assert store.current_rev() == rev and store.door_mode()[0].value == "lockdown"
-    store.set_mode("normal", reason="drill over", actor="web:x", only_from=("lockdown",))
-    assert store.door_mode()[0].value == "normal"
+        store.door.set_mode("normal", reason="stale", actor="web:x", only_from=("held_unlocked",))
+    assert store.current_rev() == rev and store.door.mode()[0].value == "lockdown"
+    store.door.set_mode("normal", reason="drill over", actor="web:x", only_from=("lockdown",))
+    assert store.door.mode()[0].value == "normal"

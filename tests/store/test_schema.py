@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, event
 
+import appliance.district.schema  # noqa: F401  (its tables are in Base.metadata too)
 from appliance.core.model import Mode
 from appliance.store import Store, StoreError
 from appliance.store.schema.box import Base
@@ -74,7 +75,7 @@ def test_migration_builds_exactly_the_models(store: Store, db_path: Path) -> Non
 
 
 def test_builtin_groups(store: Store) -> None:
-    groups = {g.name: g for g in store.list_groups()}
+    groups = {g.name: g for g in store.groups.list()}
     assert set(groups) == {"responders", "staff"}
     responders, staff = groups["responders"], groups["staff"]
     assert responders.all_doors and responders.always and responders.lockdown_immune
@@ -87,8 +88,8 @@ def test_builtin_groups(store: Store) -> None:
 
 
 def test_door_starts_normal(store: Store) -> None:
-    assert store.door_mode() == (Mode.NORMAL, None)
-    assert store.door_name() == "Front door"
+    assert store.door.mode() == (Mode.NORMAL, None)
+    assert store.door.name() == "Front door"
 
 
 def test_pragmas_on_every_connection(store: Store, db_path: Path) -> None:
@@ -144,10 +145,10 @@ def test_busy_database_is_a_store_error(store: Store, db_path: Path) -> None:
         blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock past our timeout
         rev = hasty.current_rev()  # WAL: readers are never blocked by a writer
         with pytest.raises(StoreError, match="database is busy") as err:
-            hasty.add_holder("Ann", actor="test")
+            hasty.holders.add("Ann", actor="test")
         assert "OperationalError" not in str(err.value)
         blocker.execute("ROLLBACK")
-        hasty.add_holder("Ann", actor="test")  # and it works once the lock is gone
+        hasty.holders.add("Ann", actor="test")  # and it works once the lock is gone
         assert hasty.current_rev() == rev + 1
     finally:
         blocker.close()
@@ -194,10 +195,10 @@ def test_writes_take_the_lock_up_front(store: Store) -> None:
 
     event.listen(store._db.engine, "before_cursor_execute", record)
     try:
-        store.add_holder("Ann", actor="a")
+        store.holders.add("Ann", actor="a")
         writes = [s for s in seen if s.startswith("BEGIN")]
         seen.clear()
-        store.list_holders()
+        store.holders.list()
         reads = [s for s in seen if s.startswith("BEGIN")]
     finally:
         event.remove(store._db.engine, "before_cursor_execute", record)

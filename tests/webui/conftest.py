@@ -163,7 +163,7 @@ def add_user(app: Flask, username: str, role: str, *, first: bool = False) -> No
     web = app.extensions["doorward"]
     if web.hasher not in _HASHES:
         _HASHES[web.hasher] = web.hasher.hash(PASSWORD)
-    web.store.add_admin_user(username, _HASHES[web.hasher], role, actor="test", first=first)
+    web.store.users.add(username, _HASHES[web.hasher], role, actor="test", first=first)
 
 
 @pytest.fixture

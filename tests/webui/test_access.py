@@ -95,7 +95,7 @@ API = {
 
 @pytest.fixture
 def seeded(app: Flask, store: Store) -> Flask:
-    store.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
+    store.cards.add("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
     with sqlite3.connect(store.path) as conn:  # a responder entry to review, at a known id
         conn.execute(
             "INSERT INTO events (id, ts_us, kind, detail) "
@@ -116,7 +116,7 @@ def test_route_by_role(
 ) -> None:
     client = seeded.test_client()
     assert AuthActions(client).login(role).status_code == 302
-    before = (store.current_rev(), store.door_mode())
+    before = (store.current_rev(), store.door.mode())
     response = client.open(path, method=method, data={})
     if role not in allowed:
         assert response.status_code == 403, response.get_data(as_text=True)
@@ -131,7 +131,7 @@ def test_route_by_role(
         assert response.status_code == 200
     else:
         assert response.status_code == 400
-    assert (store.current_rev(), store.door_mode()) == before  # nothing changed either way
+    assert (store.current_rev(), store.door.mode()) == before  # nothing changed either way
 
 
 @pytest.mark.parametrize(("method", "path", "allowed", "rule"), ROUTES)

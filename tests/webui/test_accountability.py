@@ -16,7 +16,6 @@ from sqlalchemy import event
 
 from appliance.config import Config, load_config
 from appliance.store import EventRecord, Store, StoreError
-from appliance.store.accountability_api import AccountabilityApi
 from appliance.testing.box import write_config
 from tests.webui.conftest import AuthActions
 
@@ -77,14 +76,14 @@ def entry(store: Store, ts: float, holder: str = "Deputy Ruiz", responder: bool 
         door="Front entrance",
         detail=detail,
     )
-    store.append_events([record])
-    newest = store.query_events(limit=1)[0]
+    store.events.append([record])
+    newest = store.events.query(limit=1)[0]
     assert newest.holder == holder
     return newest.id
 
 
-def api(store: Store) -> AccountabilityApi:
-    assert isinstance(store, AccountabilityApi)
+def api(store: Store) -> Store:
+    assert isinstance(store, Store)
     return store
 
 
@@ -105,8 +104,8 @@ def test_responder_entries_listed_with_review_state(admin: FlaskClient, store: S
 
 def test_an_entry_says_the_mode_in_words(admin: FlaskClient, store: Store) -> None:
     detail = {"card_id": 1, "responder": True, "mode": "held_unlocked"}
-    store.append_events([EventRecord(ts=START, kind="granted", holder="Dep. Ruiz", detail=detail)])
-    eid = store.query_events(limit=1)[0].id
+    store.events.append([EventRecord(ts=START, kind="granted", holder="Dep. Ruiz", detail=detail)])
+    eid = store.events.query(limit=1)[0].id
     assert "(during held unlocked)" in admin.get("/accountability").get_data(as_text=True)
     review = admin.get(f"/accountability/{eid}/review").get_data(as_text=True)
     assert "<dd>held unlocked</dd>" in review and "held_unlocked" not in review
@@ -122,13 +121,13 @@ def test_admin_reviews_an_entry(admin: FlaskClient, store: Store, wall: Clock) -
         f"/accountability/{eid}/review", data={"incident": "CPD-26-0042", "note": "alarm call"}
     )
     assert response.status_code == 302
-    done = api(store).responder_entry(eid)
+    done = api(store).reviews.responder_entry(eid)
     assert done is not None and done.incident == "CPD-26-0042" and done.note == "alarm call"
     assert done.reviewer == "web:admin" and done.reviewed_at == datetime.fromtimestamp(
         START + DAY, UTC
     )
     assert store.current_rev() == rev + 1
-    logged = store.query_events(kinds=["admin"], limit=1)[0]
+    logged = store.events.query(kinds=["admin"], limit=1)[0]
     assert logged.actor == "web:admin" and logged.detail is not None
     assert logged.detail["action"] == "review" and logged.detail["event_id"] == eid
     assert logged.detail["incident"] == "CPD-26-0042"
@@ -141,13 +140,13 @@ def test_admin_reviews_an_entry(admin: FlaskClient, store: Store, wall: Clock) -
     # A second review is refused and changes nothing.
     again = admin.post(f"/accountability/{eid}/review", data={"incident": "other"})
     assert again.status_code == 409 and "already reviewed by web:admin" in again.get_data(True)
-    assert api(store).responder_entry(eid) == done and store.current_rev() == rev + 1
+    assert api(store).reviews.responder_entry(eid) == done and store.current_rev() == rev + 1
 
 
 def test_a_reason_alone_is_enough(admin: FlaskClient, store: Store) -> None:
     eid = entry(store, START)
     assert admin.post(f"/accountability/{eid}/review", data={"note": "drill"}).status_code == 302
-    done = api(store).responder_entry(eid)
+    done = api(store).reviews.responder_entry(eid)
     assert done is not None and done.incident is None and done.note == "drill"
 
 
@@ -168,7 +167,7 @@ def test_bad_review_is_400_and_changes_nothing(
     rev = store.current_rev()
     response = admin.post(f"/accountability/{eid}/review", data=data)
     assert response.status_code == 400 and needle in response.get_data(as_text=True)
-    done = api(store).responder_entry(eid)
+    done = api(store).reviews.responder_entry(eid)
     assert done is not None and done.reviewer is None and store.current_rev() == rev
 
 
@@ -178,7 +177,7 @@ def test_only_responder_entries_can_be_reviewed(admin: FlaskClient, store: Store
     assert admin.post(f"/accountability/{staff}/review", data={"note": "x"}).status_code == 404
     assert admin.get("/accountability/999999/review").status_code == 404
     with pytest.raises(StoreError, match="not a responder entry"):
-        api(store).review_entry(staff, incident="1", note=None, actor="t")
+        api(store).reviews.review(staff, incident="1", note=None, actor="t")
 
 
 def test_auditor_sees_but_cannot_review(app: Flask, store: Store) -> None:
@@ -189,7 +188,7 @@ def test_auditor_sees_but_cannot_review(app: Flask, store: Store) -> None:
     assert f"/accountability/{eid}/review" not in page
     assert auditor.get(f"/accountability/{eid}/review").status_code == 403
     assert auditor.post(f"/accountability/{eid}/review", data={"note": "x"}).status_code == 403
-    done = api(store).responder_entry(eid)
+    done = api(store).reviews.responder_entry(eid)
     assert done is not None and done.reviewer is None
 
 
@@ -236,12 +235,12 @@ def test_review_text_is_escaped(admin: FlaskClient, store: Store) -> None:
 
 
 def _fob(store: Store, number: int, holder: str) -> str:
-    store.add_credential("H10301", 12, number, holder, serial=f"S-{number}", actor="t")
+    store.cards.add("H10301", 12, number, holder, serial=f"S-{number}", actor="t")
     return f"H10301:12:{number}"
 
 
 def _presented(store: Store, card: str, ts: float, kind: str = "granted") -> None:
-    store.append_events([EventRecord(ts=ts, kind=kind, credential=card)])
+    store.events.append([EventRecord(ts=ts, kind=kind, credential=card)])
 
 
 @pytest.fixture
@@ -259,8 +258,8 @@ def fleet(store: Store, wall: Clock) -> Store:
     _presented(store, lost, START + DAY)
     _presented(store, stolen, START + DAY)
     wall.now = START + 10 * DAY
-    store.set_status(serial="S-5", status="lost", reason="dropped", actor="web:admin")
-    store.set_status(serial="S-6", status="stolen", reason="car break-in", actor="web:admin")
+    store.cards.set_status(serial="S-5", status="lost", reason="dropped", actor="web:admin")
+    store.cards.set_status(serial="S-6", status="stolen", reason="car break-in", actor="web:admin")
     _presented(store, lost, START + 5 * DAY, kind="denied")  # before it was marked: not counted
     _presented(store, lost, START + 20 * DAY, kind="denied")
     _presented(store, lost, START + 30 * DAY, kind="denied")
@@ -336,13 +335,13 @@ def test_auditor_sees_reports(app: Flask, fleet: Store) -> None:
 def test_store_refuses_bad_report_arguments(store: Store) -> None:
     acc = api(store)
     with pytest.raises(StoreError, match="report must be one of"):
-        acc.fob_report("all")
+        acc.reviews.fob_report("all")
     with pytest.raises(StoreError, match="days must be a whole number from 1 to 3650"):
-        acc.fob_report("not_seen", days=0)
+        acc.reviews.fob_report("not_seen", days=0)
     with pytest.raises(StoreError, match="limit must be 1 to 1000"):
-        acc.responder_entries(limit=0)
+        acc.reviews.responder_entries(limit=0)
     with pytest.raises(StoreError, match="review state must be one of"):
-        acc.responder_entries(state="pending")
+        acc.reviews.responder_entries(state="pending")
 
 
 # -- indexes ---------------------------------------------------------------------------------
@@ -360,12 +359,12 @@ def test_queries_use_the_indexes(fleet: Store) -> None:
     engine = fleet._db.engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        acc.responder_entries(state="unreviewed")
-        acc.count_responder_entries()
+        acc.reviews.responder_entries(state="unreviewed")
+        acc.reviews.count_responder_entries()
         for report in ("never_used", "not_seen", "lost"):
-            acc.fob_report(report, days=30)
-            acc.count_fob_report(report, days=30)
-        acc.event_kinds()
+            acc.reviews.fob_report(report, days=30)
+            acc.reviews.count_fob_report(report, days=30)
+        acc.events.kinds()
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert len(seen) >= 9

@@ -74,10 +74,10 @@ def test_doorward_init_upgrades_0001_to_head(tmp_path: Path) -> None:
     with AccStore(cfg.db_path) as upgraded:
         after = api(upgraded)
         assert upgraded.schema_is_current()
-        entries = after.responder_entries()
+        entries = after.reviews.responder_entries()
         assert [e.holder for e in entries] == ["Deputy Ruiz"]  # the old log is kept
-        after.review_entry(entries[0].event_id, incident="42", note=None, actor="web:admin")
-        reviewed = after.responder_entry(entries[0].event_id)
+        after.reviews.review(entries[0].event_id, incident="42", note=None, actor="web:admin")
+        reviewed = after.reviews.responder_entry(entries[0].event_id)
         assert reviewed is not None and reviewed.reviewer == "web:admin"
 
 
@@ -118,9 +118,9 @@ def test_review_form_needs_its_csrf_token(config: Config, store: Store, clock: S
     assert client.post("/login", data=data).status_code == 302
     refused = client.post(REVIEW, data={"incident": "7"})
     assert refused.status_code == 400 and "form expired" in refused.get_data(as_text=True)
-    entry = api(store).responder_entry(RESPONDER_EVENT)
+    entry = api(store).reviews.responder_entry(RESPONDER_EVENT)
     assert entry is not None and entry.reviewer is None
     token = csrf_token(client.get(REVIEW).get_data(as_text=True))
     assert client.post(REVIEW, data={"incident": "7", "csrf_token": token}).status_code == 302
-    entry = api(store).responder_entry(RESPONDER_EVENT)
+    entry = api(store).reviews.responder_entry(RESPONDER_EVENT)
     assert entry is not None and entry.reviewer == "web:admin"

@@ -13,7 +13,6 @@ from flask.testing import FlaskClient
 
 from appliance.config import Config
 from appliance.store import Store
-from appliance.store.tokens_api import TokensApi
 from tests.webui.conftest import FakeController, add_user
 from webui import api, api_token
 from webui.api_docs import PREFIX, document
@@ -24,8 +23,8 @@ ADMIN = {"admin"}
 CATCH_ALL = "/api/v1/<path:rest>"
 
 
-class ApiStore(Store, TokensApi):
-    """Store with the API's mixin (until Store has it among its bases)."""
+class ApiStore(Store):
+    """The Store (its API token methods are ``store.users``'s)."""
 
 
 def with_api(app: Flask) -> Flask:
@@ -39,9 +38,9 @@ def with_api(app: Flask) -> Flask:
 def give_token(app: Flask, username: str) -> str:
     """A fresh API token for ``username``, stored as the page would store it."""
     store = app.extensions["doorward"].store
-    user = store.get_admin_user(username=username)
+    user = store.users.get(username=username)
     token = api_token.new_token(user.id)
-    store.set_api_token_digest(username, api_token.digest(token), actor="test")
+    store.users.set_token_digest(username, api_token.digest(token), actor="test")
     return token
 
 
@@ -54,7 +53,7 @@ def api_store(config: Config, initialised_db: Path) -> Iterator[Store]:
     config.data_dir.mkdir(mode=0o700, exist_ok=True)
     shutil.copyfile(initialised_db, config.db_path)
     with ApiStore(config.db_path) as s:
-        s.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
+        s.cards.add("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
         yield s
 
 
@@ -64,7 +63,7 @@ def make_tokens(app: Flask) -> dict[str, str | None]:
     add_user(app, "gone", "admin")
     found: dict[str, str | None] = {r: give_token(app, r) for r in ("admin", "operator", "auditor")}
     found["disabled"] = give_token(app, "gone")
-    app.extensions["doorward"].store.set_admin_user_disabled("gone", True, actor="test")
+    app.extensions["doorward"].store.users.set_disabled("gone", True, actor="test")
     found["bad"] = found["admin"][:-4] + "AAAA"  # type: ignore[index]
     found["none"] = None
     return found
@@ -93,8 +92,8 @@ def call(
 
 def state(store: Store) -> tuple[int, str, int]:
     """What a refused request must leave alone: rev, mode, and the newest event id."""
-    newest = store.query_events(limit=1)
-    return store.current_rev(), store.door_mode()[0].value, newest[0].id if newest else 0
+    newest = store.events.query(limit=1)
+    return store.current_rev(), store.door.mode()[0].value, newest[0].id if newest else 0
 
 
 ISSUE = {"format": "H10301", "facility": 12, "number": 777, "holder": "Ofc. Lee", "serial": "CPD-9"}
@@ -162,7 +161,7 @@ def test_route_by_token(
                 }
             else:
                 assert state(store) != before
-                assert store.query_events(limit=1)[0].actor == f"api:{who}"
+                assert store.events.query(limit=1)[0].actor == f"api:{who}"
         return
     assert state(store) == before
     assert [c for c in controller.commands() if c != "status"] == []
@@ -175,7 +174,7 @@ def test_a_session_cookie_does_not_authenticate_the_api(app: Flask, tokens: Any)
     assert AuthActions(client).login("admin").status_code == 302
     response = client.post(PREFIX + "/lockdown", json={"state": "on", "reason": "x"})
     assert response.status_code == 401
-    assert app.extensions["doorward"].store.door_mode()[0].value == "normal"
+    assert app.extensions["doorward"].store.door.mode()[0].value == "normal"
 
 
 @pytest.mark.parametrize(
@@ -192,7 +191,7 @@ def test_a_token_names_its_own_account(
     client: FlaskClient, tokens: dict[str, str | None], store: Store
 ) -> None:
     # The operator's secret with the admin's id: not the admin.
-    admin_id = store.get_admin_user(username="admin").id  # type: ignore[union-attr]
+    admin_id = store.users.get(username="admin").id  # type: ignore[union-attr]
     forged = f"dw_{admin_id}_" + str(tokens["operator"]).split("_", 2)[2]
     assert call(client, "POST", "/holders", forged, {"name": "X"}).status_code == 401
 
@@ -265,14 +264,14 @@ def test_lockdown_on_and_off_is_stored_by_who_and_why(
 ) -> None:
     on = call(client, "POST", "/lockdown", tokens["operator"], {"state": "on", "reason": "drill"})
     assert on.get_json() == {"mode": "lockdown", "controller_told": True}
-    assert store.door_mode()[0].value == "lockdown"
-    event = store.query_events(limit=1, kinds=["mode"])[0]
+    assert store.door.mode()[0].value == "lockdown"
+    event = store.events.query(limit=1, kinds=["mode"])[0]
     assert event.actor == "api:operator" and event.reason == "drill"
     assert "refresh" in controller.commands()
     off = call(
         client, "POST", "/lockdown", tokens["admin"], {"state": "off", "reason": "all clear"}
     )
-    assert off.get_json()["mode"] == "normal" and store.door_mode()[0].value == "normal"
+    assert off.get_json()["mode"] == "normal" and store.door.mode()[0].value == "normal"
 
 
 def test_lockdown_without_a_controller_is_stored_and_says_so(
@@ -280,7 +279,7 @@ def test_lockdown_without_a_controller_is_stored_and_says_so(
 ) -> None:
     on = call(client, "POST", "/lockdown", tokens["admin"], {"state": "on", "reason": "drill"})
     assert on.status_code == 200 and on.get_json()["controller_told"] is False
-    assert store.door_mode()[0].value == "lockdown"
+    assert store.door.mode()[0].value == "lockdown"
 
 
 def test_unlock_without_a_controller_is_503_and_unlocks_nothing(

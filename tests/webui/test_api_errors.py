@@ -165,7 +165,7 @@ def test_a_crash_in_an_api_view_is_a_json_500_without_a_traceback(
     def explode(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(type(store), "list_credentials", explode)
+    monkeypatch.setattr(type(store.cards), "list", explode)
     response = app.test_client().get(PREFIX + "/credentials", headers=bearer(token))
     assert response.status_code == 500 and response.is_json
     text = response.get_data(as_text=True)

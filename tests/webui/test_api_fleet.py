@@ -77,7 +77,7 @@ def test_fleet_when_a_member(
     )
     monkeypatch.setattr(fleet, "fleet_config", lambda: section)
     status = {"connected": True, "list_version": 9, "broker": "mqtts://box7:s3cret@broker:8883"}
-    store.set_fleet_status(status)
+    store.fleet.set_status(status)
     got = call(client, "GET", "/fleet", tokens["auditor"]).get_json()
     assert got == {
         "member": True,

@@ -118,9 +118,9 @@ def test_status_change_by_serial(
     )
     assert response.status_code == 200
     assert response.get_json()["status"] == "stolen" and response.get_json()["controller_told"]
-    row = store.get_credential(serial="KW-1")
+    row = store.cards.get(serial="KW-1")
     assert row is not None and row.status.value == "stolen" and row.status_reason == "car"
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert event.actor == "api:admin" and event.serial == "KW-1"
 
 
@@ -148,8 +148,8 @@ def test_list_credentials_search_filter_and_page(
     client: FlaskClient, tokens: Tokens, store: Store
 ) -> None:
     for n in range(5):
-        store.add_credential("H10301", 7, n, f"Holder {n}", serial=f"S-{n}", actor="t")
-    store.set_status(serial="S-2", status="lost", reason="x", actor="t")
+        store.cards.add("H10301", 7, n, f"Holder {n}", serial=f"S-{n}", actor="t")
+    store.cards.set_status(serial="S-2", status="lost", reason="x", actor="t")
     page = call(client, "GET", "/credentials?limit=2&offset=1", tokens["auditor"]).get_json()
     assert page["total"] == 6 and page["limit"] == 2 and page["offset"] == 1
     assert [c["serial"] for c in page["credentials"]] == ["S-3", "S-2"]
@@ -185,7 +185,7 @@ def test_holders_list_and_add(client: FlaskClient, admin: str, store: Store) -> 
     assert made.status_code == 201
     assert made.get_json()["name"] == "<script>alert(1)</script>"
     assert made.get_json()["notes"] == "line one\nline two" and made.get_json()["credentials"] == 0
-    assert store.query_events(limit=1)[0].actor == "api:admin"
+    assert store.events.query(limit=1)[0].actor == "api:admin"
     before = state(store)
     dup = call(client, "POST", "/holders", admin, {"name": "<script>alert(1)</script>"})
     assert dup.status_code == 409 and state(store) == before
@@ -202,7 +202,7 @@ def test_events_filters_and_times_with_offsets(
     client: FlaskClient, tokens: Tokens, store: Store
 ) -> None:
     t0 = datetime(2026, 3, 1, 2, 14, tzinfo=UTC)
-    store.append_events(
+    store.events.append(
         [
             EventRecord(ts=t0.timestamp(), kind="granted", serial="KW-1", holder="Ms. Shah"),
             EventRecord(ts=t0.timestamp() + 60, kind="denied", serial="CPD-3", reason="lost"),

@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 
 from appliance.config import Config
 from appliance.store import Store, StoreError
-from appliance.store.tokens_api import TokensApi
 from tests.webui.conftest import AuthActions, StepClock, add_user, csrf_token, make_app
 from tests.webui.test_api import api_store, call, with_api
 from webui import api_token
@@ -65,7 +64,7 @@ def test_create_use_replace_and_revoke(csrf_app: Flask, store: Store, role: str)
     assert call(api, "GET", "/events", first).status_code == 200
     again = client.get("/api/v1/token").get_data(as_text=True)
     assert first not in again and "You have an API token" in again
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert event.actor == f"web:{role}" and event.detail is not None
     assert event.detail["action"] == "create_api_token"
     _, html = post_action(client, "create")
@@ -82,10 +81,10 @@ def test_create_use_replace_and_revoke(csrf_app: Flask, store: Store, role: str)
 def test_only_the_digest_is_stored(csrf_app: Flask, store: Store) -> None:
     client = signed_in(csrf_app, "admin")
     token = shown_token(post_action(client, "create")[1])
-    assert isinstance(store, TokensApi)
-    user = store.get_admin_user(username="admin")
+    assert isinstance(store, Store)
+    user = store.users.get(username="admin")
     assert user is not None
-    owner = store.api_token_owner(user.id)
+    owner = store.users.token_owner(user.id)
     assert owner is not None and owner[1] == api_token.digest(token)
     assert token.encode() not in store.path.read_bytes()
 
@@ -105,7 +104,7 @@ def test_the_api_needs_no_csrf_token(csrf_app: Flask, store: Store) -> None:
     token = shown_token(post_action(client, "create")[1])
     api = csrf_app.test_client()
     response = call(api, "POST", "/lockdown", token, {"state": "on", "reason": "drill"})
-    assert response.status_code == 200 and store.door_mode()[0].value == "lockdown"
+    assert response.status_code == 200 and store.door.mode()[0].value == "lockdown"
 
 
 def test_a_bad_action_is_400_and_changes_nothing(csrf_app: Flask, store: Store) -> None:
@@ -134,7 +133,7 @@ def test_a_disabled_account_loses_its_token(csrf_app: Flask, store: Store) -> No
     token = shown_token(post_action(client, "create")[1])
     api = csrf_app.test_client()
     assert call(api, "GET", "/status", token).status_code == 200
-    store.set_admin_user_disabled("temp", True, actor="test")
+    store.users.set_disabled("temp", True, actor="test")
     assert call(api, "GET", "/status", token).status_code == 401
 
 
@@ -142,14 +141,14 @@ def test_a_disabled_account_loses_its_token(csrf_app: Flask, store: Store) -> No
     "digest", ["dw_1_plaintoken", "A" * 64, "0" * 63, "$argon2id$v=19$x", 12345]
 )
 def test_the_store_refuses_anything_but_a_sha256_digest(store: Store, digest: object) -> None:
-    assert isinstance(store, TokensApi)
+    assert isinstance(store, Store)
     rev = store.current_rev()
     with pytest.raises(StoreError, match="SHA-256 hex digest"):
-        store.set_api_token_digest("nobody", digest, actor="t")  # type: ignore[arg-type]
+        store.users.set_token_digest("nobody", digest, actor="t")  # type: ignore[arg-type]
     assert store.current_rev() == rev
 
 
 def test_the_store_refuses_an_unknown_account(store: Store) -> None:
-    assert isinstance(store, TokensApi)
+    assert isinstance(store, Store)
     with pytest.raises(StoreError, match="no account named 'ghost'"):
-        store.set_api_token_digest("ghost", "0" * 64, actor="t")
+        store.users.set_token_digest("ghost", "0" * 64, actor="t")

@@ -52,7 +52,7 @@ def test_session_cookie_is_httponly_lax_and_not_secure_without_tls(
 
 def test_session_cookie_is_secure_under_tls(config: Config, store: Store, clock: StepClock) -> None:
     app = make_app(config, store, clock, TLS=True)
-    app.extensions["doorward"].store.add_admin_user(
+    app.extensions["doorward"].store.users.add(
         "admin", app.extensions["doorward"].hasher.hash("x" * 12), "admin", actor="t", first=True
     )
     cookie = AuthActions(app.test_client()).login(password="x" * 12).headers["Set-Cookie"]
@@ -106,7 +106,7 @@ def test_a_store_failure_is_a_plain_503(
     def busy(**_: object) -> None:
         raise StoreError("querying events: database is busy")
 
-    monkeypatch.setattr(store, "query_events", busy)
+    monkeypatch.setattr(store.events, "query", busy)
     page = client.get("/")
     assert page.status_code == 503 and "database is busy" in page.get_data(as_text=True)
     assert_secure_headers(page)

@@ -23,7 +23,7 @@ def test_login_and_logout(client: FlaskClient, auth: AuthActions, store: Store) 
     response = auth.login()
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert "admin (admin)" in client.get("/").get_data(as_text=True)
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert event.actor == "web:admin" and event.detail and event.detail["action"] == "login"
     assert auth.logout().status_code == 302
     assert client.get("/").status_code == 302
@@ -56,7 +56,7 @@ def test_missing_fields_are_named(
 
 def test_failed_logins_are_in_the_audit_log(auth: AuthActions, store: Store) -> None:
     auth.login("admin", "wrong password here")
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert event.actor == "web:admin" and event.detail and event.detail["action"] == "login_failed"
 
 
@@ -90,7 +90,7 @@ def test_a_disabled_account_is_signed_out_and_cannot_sign_in(app: Flask, store: 
     operator = app.test_client()
     assert AuthActions(operator).login("operator").status_code == 302
     assert operator.get("/").status_code == 200
-    store.set_admin_user_disabled("operator", True, actor="test")
+    store.users.set_disabled("operator", True, actor="test")
     assert operator.get("/").status_code == 302
     assert AuthActions(operator).login("operator").status_code == 401
 
@@ -118,11 +118,11 @@ def test_forms_without_a_csrf_token_are_refused(csrf_app: Flask, store: Store) -
         "/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token}
     )
     assert signed_in.status_code == 302
-    before = store.door_mode()
+    before = store.door.mode()
     data = {"reason": "drill", "confirm": "yes"}
     assert client.post("/door/lockdown_on", data=data).status_code == 400
     assert client.post("/users/add", data={"username": "x", "role": "admin"}).status_code == 400
-    assert store.door_mode() == before and store.count_admin_users() == 1
+    assert store.door.mode() == before and store.users.count() == 1
     token = csrf_token(client.get("/door").get_data(as_text=True))
     done = client.post("/door/lockdown_on", data=data | {"csrf_token": token})
-    assert done.status_code == 302 and store.door_mode()[0].value == "lockdown"
+    assert done.status_code == 302 and store.door.mode()[0].value == "lockdown"

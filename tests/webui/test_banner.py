@@ -37,7 +37,7 @@ def alerts_of(page: str) -> str:
 def test_lockdown_on_every_page_with_who_when_why_and_the_lift_for_an_operator(
     app: Flask, store: Store, controller: FakeController, path: str
 ) -> None:
-    store.set_mode("lockdown", reason="police request", actor="web:operator")
+    store.door.set_mode("lockdown", reason="police request", actor="web:operator")
     controller.status["mode"] = "lockdown"
     banner = alerts_of(signed_in(app, "operator").get(path).get_data(as_text=True))
     assert "LOCKDOWN IN FORCE" in banner and "alert-lockdown" in banner
@@ -49,7 +49,7 @@ def test_lockdown_on_every_page_with_who_when_why_and_the_lift_for_an_operator(
 def test_an_auditor_sees_the_lockdown_but_not_the_lift(
     app: Flask, store: Store, controller: FakeController, path: str
 ) -> None:
-    store.set_mode("lockdown", reason="police request", actor="button")
+    store.door.set_mode("lockdown", reason="police request", actor="button")
     controller.status["mode"] = "lockdown"
     banner = alerts_of(signed_in(app, "auditor").get(path).get_data(as_text=True))
     assert "LOCKDOWN IN FORCE" in banner and "the lockdown button at the door" in banner
@@ -59,7 +59,7 @@ def test_an_auditor_sees_the_lockdown_but_not_the_lift(
 def test_the_users_page_and_the_title_carry_it_too(
     app: Flask, store: Store, controller: FakeController
 ) -> None:
-    store.set_mode("lockdown", reason="drill", actor="cli:root")
+    store.door.set_mode("lockdown", reason="drill", actor="cli:root")
     page = signed_in(app, "admin").get("/users").get_data(as_text=True)
     assert LIFT in alerts_of(page) and "root (command line)" in page
     assert "<title>LOCKDOWN IN FORCE · Users · Front entrance · Doorward</title>" in page
@@ -71,7 +71,7 @@ def test_the_users_page_and_the_title_carry_it_too(
 def test_held_unlocked_on_every_page_with_the_action_that_ends_it(
     app: Flask, store: Store, controller: FakeController, path: str
 ) -> None:
-    store.set_mode("held_unlocked", reason="open house", actor="fleet:natrona")
+    store.door.set_mode("held_unlocked", reason="open house", actor="fleet:natrona")
     controller.status["mode"] = "held_unlocked"
     for role, action in (("admin", True), ("operator", True), ("auditor", False)):
         banner = alerts_of(signed_in(app, role).get(path).get_data(as_text=True))
@@ -124,14 +124,14 @@ def test_a_lockdown_lifted_in_the_store_but_still_held_by_the_controller(
 def test_without_a_controller_the_banner_shows_the_stored_mode_and_says_so(
     app: Flask, store: Store
 ) -> None:
-    store.set_mode("lockdown", reason="police request", actor="web:admin")
+    store.door.set_mode("lockdown", reason="police request", actor="web:admin")
     banner = alerts_of(signed_in(app, "operator").get("/events").get_data(as_text=True))
     assert "LOCKDOWN IN FORCE" in banner and LIFT in banner
     assert "DOOR CONTROLLER NOT RUNNING" in banner and "doorward run" in banner
 
 
 def test_no_banner_before_signing_in(app: Flask, store: Store) -> None:
-    store.set_mode("lockdown", reason="police request", actor="web:admin")
+    store.door.set_mode("lockdown", reason="police request", actor="web:admin")
     page = app.test_client().get("/login").get_data(as_text=True)
     assert "LOCKDOWN" not in page and "police request" not in page
     assert "Front entrance" in page  # the door's name is in every page's header
@@ -178,7 +178,7 @@ def test_a_controller_that_does_not_answer_never_holds_a_page_for_long(
 ) -> None:
     app = make_app(config, store, StepClock(), STATUS_TIMEOUT=0.05)
     add_user(app, "admin", "admin", first=True)
-    store.set_mode("lockdown", reason="police request", actor="web:admin")
+    store.door.set_mode("lockdown", reason="police request", actor="web:admin")
     client = signed_in(app, "admin")
     first = client.get("/fobs").get_data(as_text=True)
     assert "DOOR CONTROLLER NOT ANSWERING" in first and "LOCKDOWN IN FORCE" in first
@@ -200,7 +200,7 @@ def test_the_dashboard_poll_carries_the_banner(
 ) -> None:
     client = signed_in(app, "operator")
     assert client.get("/dashboard/live.json").get_json()["alerts"] == []
-    store.set_mode("lockdown", reason="police request", actor="web:operator")
+    store.door.set_mode("lockdown", reason="police request", actor="web:operator")
     controller.status["mode"] = "lockdown"
     data = client.get("/dashboard/live.json").get_json()
     assert data["door"]["mode_label"] == "Lockdown"
@@ -214,7 +214,7 @@ def test_the_dashboard_poll_carries_the_banner(
 def test_a_hostile_reason_is_text_in_the_banner(
     app: Flask, store: Store, controller: FakeController
 ) -> None:
-    store.set_mode("lockdown", reason="<script>alert(1)</script>", actor="web:<b>x</b>")
+    store.door.set_mode("lockdown", reason="<script>alert(1)</script>", actor="web:<b>x</b>")
     page = signed_in(app, "auditor").get("/fobs").get_data(as_text=True)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
     assert "<b>x</b>" not in page
@@ -239,7 +239,7 @@ def test_who_changed_the_mode_in_words(actor: str | None, words: str) -> None:
 def test_an_error_page_shows_the_stored_lockdown_without_asking_the_controller(
     app: Flask, store: Store, controller: FakeController
 ) -> None:
-    store.set_mode("lockdown", reason="police request", actor="web:admin")
+    store.door.set_mode("lockdown", reason="police request", actor="web:admin")
     response = signed_in(app, "auditor").get("/users")
     assert response.status_code == 403
     assert "LOCKDOWN IN FORCE" in alerts_of(response.get_data(as_text=True))
@@ -249,7 +249,7 @@ def test_an_error_page_shows_the_stored_lockdown_without_asking_the_controller(
 def test_the_controller_is_asked_once_per_page(
     app: Flask, store: Store, controller: FakeController
 ) -> None:
-    store.set_mode("lockdown", reason="drill", actor="web:admin")
+    store.door.set_mode("lockdown", reason="drill", actor="web:admin")
     client = signed_in(app, "admin")
     # The enrolment page reads the controller's status itself: it shares it with the banner.
     for path in ("/", "/door", "/fobs", "/fobs/issue?from=last_unknown"):

@@ -44,7 +44,7 @@ def test_setup_code_exists_only_until_the_first_admin(config: Config, store: Sto
     assert boxfiles.check_setup_code(config.data_dir, code.replace("-", " ").lower())
     assert not boxfiles.check_setup_code(config.data_dir, "AAAA-AAAA-AAAA-AAAA")
     assert not boxfiles.check_setup_code(config.data_dir, "")
-    store.add_admin_user("admin", "$argon2id$x", "admin", actor="t", first=True)
+    store.users.add("admin", "$argon2id$x", "admin", actor="t", first=True)
     assert boxfiles.ensure_setup_code(config.data_dir, store) is None
     assert not path.exists()
     assert not boxfiles.check_setup_code(config.data_dir, code)
@@ -66,7 +66,7 @@ def test_init_prints_the_setup_code_until_an_admin_exists(
     code = (config.data_dir / boxfiles.SETUP_CODE_FILE).read_text().strip()
     assert boxfiles.format_code(code) in out and "setup code" in out
     with Store(config.db_path) as store:
-        store.add_admin_user("admin", "$argon2id$x", "admin", actor="t", first=True)
+        store.users.add("admin", "$argon2id$x", "admin", actor="t", first=True)
     assert main(["--config", toml, "init"]) == 0
     assert "setup code" not in capsys.readouterr().out
 

@@ -47,7 +47,7 @@ def operator(client: FlaskClient, auth: AuthActions) -> FlaskClient:
 
 @pytest.fixture
 def fob(store: Store) -> Store:
-    store.add_credential("H10301", 12, 3456, "Ann Lee", serial="S-1", actor="test")
+    store.cards.add("H10301", 12, 3456, "Ann Lee", serial="S-1", actor="test")
     return store
 
 
@@ -83,7 +83,7 @@ def test_a_fob_status_change_the_door_has_not_confirmed(
 ) -> None:
     reply = admin.post(f"{FOB}/status", data={"status": "revoked", "reason": "left"})
     assert reply.status_code == 302
-    assert fob.get_credential(serial="S-1").status == "revoked"  # type: ignore[union-attr]
+    assert fob.cards.get(serial="S-1").status == "revoked"  # type: ignore[union-attr]
     asked = controller.commands()
     assert asked[0] == "refresh" and asked.count("status") == lagging.sleeps + 1
     page = flashed(admin, reply.headers["Location"])
@@ -137,7 +137,7 @@ def test_a_lockdown_the_door_has_and_one_it_has_not_confirmed(
     page = flashed(operator, "/door")
     assert f"Door mode normal: {NOT_CONFIRMED}: see the dashboard." in page
     assert "has applied it" not in page
-    assert store.door_mode()[0].value == "normal"
+    assert store.door.mode()[0].value == "normal"
 
 
 def test_confirm_reads_the_stores_rev_after_the_write(
@@ -146,7 +146,7 @@ def test_confirm_reads_the_stores_rev_after_the_write(
     web = app.extensions["doorward"]
     controller.status["view_revision"] = store.current_rev()
     assert web.confirm() is Applied.AT_THE_DOOR  # the view has every change so far
-    store.add_holder("Bo Park", actor="test")
+    store.holders.add("Bo Park", actor="test")
     assert web.confirm() is Applied.NOT_CONFIRMED  # one more change: not in the view
     controller.close()
     assert web.confirm() is Applied.NO_CONTROLLER

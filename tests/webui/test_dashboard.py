@@ -14,7 +14,7 @@ from tests.webui.conftest import AuthActions, FakeController, StepClock, add_use
 
 
 def add_events(store: Store, n: int, holder: str = "Officer Ortiz") -> None:
-    store.append_events(
+    store.events.append(
         [
             EventRecord(ts=1_700_000_000 + i, kind="granted", holder=holder, credential=f"H:{i}")
             for i in range(n)
@@ -25,7 +25,7 @@ def add_events(store: Store, n: int, holder: str = "Officer Ortiz") -> None:
 def test_without_a_controller_it_says_so_and_shows_the_stored_mode(
     client: FlaskClient, auth: AuthActions, store: Store
 ) -> None:
-    store.set_mode("lockdown", reason="police request", actor="test")
+    store.door.set_mode("lockdown", reason="police request", actor="test")
     auth.login("auditor")
     page = client.get("/").get_data(as_text=True)
     assert "The door controller is not running" in page and "doorward run" in page
@@ -60,7 +60,7 @@ def test_live_json_gives_new_events_oldest_first_and_the_door(
     client: FlaskClient, auth: AuthActions, store: Store
 ) -> None:
     auth.login("auditor")
-    last = store.query_events(limit=1)[0].id
+    last = store.events.query(limit=1)[0].id
     add_events(store, 3)
     data = client.get(f"/dashboard/live.json?after={last}").get_json()
     assert [e["credential"] for e in data["events"]] == ["H:0", "H:1", "H:2"]
@@ -94,7 +94,7 @@ def test_holder_names_with_markup_are_shown_as_text(
 def test_events_read_as_sentences_on_the_page_and_in_the_poll(
     client: FlaskClient, auth: AuthActions, store: Store
 ) -> None:
-    store.set_mode("lockdown", reason="drill", actor="web:alice")
+    store.door.set_mode("lockdown", reason="drill", actor="web:alice")
     add_events(store, 1)
     auth.login("auditor")
     page = client.get("/").get_data(as_text=True)
@@ -173,7 +173,7 @@ def test_figures_for_people_latency_in_ms_reader_in_words_the_door_name(
 def test_the_mode_is_big_and_coloured(
     client: FlaskClient, auth: AuthActions, store: Store, controller: FakeController
 ) -> None:
-    store.set_mode("lockdown", reason="drill", actor="test")
+    store.door.set_mode("lockdown", reason="drill", actor="test")
     controller.status["mode"] = "lockdown"
     auth.login("auditor")
     page = client.get("/").get_data(as_text=True)
@@ -188,7 +188,7 @@ def test_times_are_local_on_the_page_and_in_the_poll(
     add_user(app, "admin", "admin", first=True)
     client = app.test_client()
     AuthActions(client).login()
-    last = store.query_events(limit=1)[0].id
+    last = store.events.query(limit=1)[0].id
     add_events(store, 1)  # 1_700_000_000 = 2023-11-14 22:13:20 UTC, 15:13:20 in Denver (MST)
     page = client.get("/").get_data(as_text=True)
     assert '<td class="time">2023-11-14 15:13:20 MST</td>' in page
@@ -200,7 +200,9 @@ def test_times_are_local_on_the_page_and_in_the_poll(
 def test_a_lockdown_stored_but_not_yet_applied_is_shown_as_a_lockdown(
     client: FlaskClient, auth: AuthActions, store: Store, controller: FakeController
 ) -> None:
-    store.set_mode("lockdown", reason="drill", actor="test")  # the controller still says normal
+    store.door.set_mode(
+        "lockdown", reason="drill", actor="test"
+    )  # the controller still says normal
     auth.login("operator")
     page = client.get("/").get_data(as_text=True)
     assert 'class="mode-display mode-lockdown"' in page and ">Lockdown</strong>" in page

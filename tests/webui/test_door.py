@@ -26,7 +26,7 @@ def test_lockdown_asks_to_confirm_before_changing_anything(
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "Put the door in lockdown?" in text
     assert 'name="confirm" value="yes"' in text and 'value="police request"' in text
-    assert store.current_rev() == rev and store.door_mode()[0].value == "normal"
+    assert store.current_rev() == rev and store.door.mode()[0].value == "normal"
 
 
 def test_confirmed_lockdown_is_stored_by_who_and_why_and_wakes_the_controller(
@@ -36,22 +36,22 @@ def test_confirmed_lockdown_is_stored_by_who_and_why_and_wakes_the_controller(
         "/door/lockdown_on", data={"reason": "police request", "confirm": "yes"}
     )
     assert response.status_code == 302
-    assert store.door_mode() == (store.door_mode()[0], "police request")
-    assert store.door_mode()[0].value == "lockdown"
-    event = store.query_events(limit=1, kinds=["mode"])[0]
+    assert store.door.mode() == (store.door.mode()[0], "police request")
+    assert store.door.mode()[0].value == "lockdown"
+    event = store.events.query(limit=1, kinds=["mode"])[0]
     assert event.actor == "web:operator" and event.reason == "police request"
     assert "refresh" in controller.commands()
     page = operator.get("/door").get_data(as_text=True)
     assert "the controller has been told" in page
     operator.post("/door/lockdown_off", data={"reason": "all clear", "confirm": "yes"})
-    assert store.door_mode()[0].value == "normal"
+    assert store.door.mode()[0].value == "normal"
 
 
 def test_lockdown_without_a_controller_is_stored_and_says_so(
     operator: FlaskClient, store: Store
 ) -> None:
     operator.post("/door/lockdown_on", data={"reason": "drill", "confirm": "yes"})
-    assert store.door_mode()[0].value == "lockdown"
+    assert store.door.mode()[0].value == "lockdown"
     assert "no controller is running" in operator.get("/door").get_data(as_text=True)
 
 
@@ -127,7 +127,7 @@ def test_unlock_and_lockdown_reach_a_real_controller(tmp_path: Path) -> None:
             rec = events.wait(lambda r: r.kind == "unlock", start=mark)
             assert rec.actor == "web:admin" and rec.reason == "delivery"
             client.post("/door/lockdown_on", data={"reason": "police", "confirm": "yes"})
-            assert store.door_mode()[0].value == "lockdown"
+            assert store.door.mode()[0].value == "lockdown"
             # The refresh woke the controller; its view catches up without any sleep here.
             rev = store.current_rev()
             for _ in range(1000):
@@ -170,7 +170,7 @@ def door_buttons(page: str) -> list[str]:
 def test_the_door_page_offers_the_actions_of_its_mode(
     operator: FlaskClient, store: Store, mode: str, buttons: list[str]
 ) -> None:
-    store.set_mode(mode, reason="set by the test", actor="test")
+    store.door.set_mode(mode, reason="set by the test", actor="test")
     page = operator.get("/door").get_data(as_text=True)
     assert door_buttons(page) == buttons
     if mode == "lockdown":
@@ -182,7 +182,7 @@ def test_the_confirmation_of_a_lockdown_is_a_danger_button_and_of_a_lift_a_plain
 ) -> None:
     page = operator.post("/door/lockdown_on", data={"reason": "drill"}).get_data(as_text=True)
     assert '<button type="submit" class="danger">Yes: put the door in lockdown</button>' in page
-    store.set_mode("lockdown", reason="drill", actor="test")
+    store.door.set_mode("lockdown", reason="drill", actor="test")
     page = operator.post("/door/lockdown_off", data={"reason": "over"}).get_data(as_text=True)
     assert "Lift lockdown?" in page and '<button type="submit">Yes: lift lockdown</button>' in page
 
@@ -207,22 +207,22 @@ def test_an_action_that_does_not_apply_in_the_mode_changes_nothing(
     needle: str,
     confirm: str,
 ) -> None:
-    store.set_mode(mode, reason="before", actor="test")
+    store.door.set_mode(mode, reason="before", actor="test")
     rev = store.current_rev()
     response = operator.post(f"/door/{action}", data={"reason": "stale page", "confirm": confirm})
     text = response.get_data(as_text=True)
     assert response.status_code == 409 and needle in text and "nothing was changed" in text
-    assert store.current_rev() == rev and store.door_mode()[0].value == mode
+    assert store.current_rev() == rev and store.door.mode()[0].value == mode
     assert set(controller.commands()) <= {"status"}
 
 
 def test_ending_a_hold_returns_the_door_to_normal_by_who_and_why(
     operator: FlaskClient, store: Store, controller: FakeController
 ) -> None:
-    store.set_mode("held_unlocked", reason="open house", actor="test")
+    store.door.set_mode("held_unlocked", reason="open house", actor="test")
     done = operator.post("/door/hold_off", data={"reason": "event over", "confirm": "yes"})
-    assert done.status_code == 302 and store.door_mode()[0].value == "normal"
-    event = store.query_events(limit=1, kinds=["mode"])[0]
+    assert done.status_code == 302 and store.door.mode()[0].value == "normal"
+    event = store.events.query(limit=1, kinds=["mode"])[0]
     assert event.actor == "web:operator" and event.reason == "event over"
     assert "refresh" in controller.commands()
     assert "Door mode is now normal" in operator.get("/door").get_data(as_text=True)
@@ -237,12 +237,12 @@ def test_a_lockdown_begun_after_the_page_was_drawn_is_not_undone(
     """The page saw a hold; the lockdown button was pressed since: 'End the hold' does nothing."""
     from webui import door, doorstate
 
-    store.set_mode("lockdown", reason="button", actor="button")
+    store.door.set_mode("lockdown", reason="button", actor="button")
     seen = doorstate.StoredMode("held_unlocked", "open house", None, None)
     monkeypatch.setattr(door, "stored_mode", lambda: seen)  # the mode when the page checked
     rev = store.current_rev()
     response = operator.post("/door/hold_off", data={"reason": "event over", "confirm": "yes"})
     text = response.get_data(as_text=True)
     assert response.status_code == 409 and "now lockdown: nothing was changed" in text
-    assert store.current_rev() == rev and store.door_mode()[0].value == "lockdown"
+    assert store.current_rev() == rev and store.door.mode()[0].value == "lockdown"
     assert "refresh" not in controller.commands()

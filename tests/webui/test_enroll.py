@@ -60,7 +60,7 @@ def test_a_card_presented_at_a_real_door_fills_the_form_and_can_be_issued(
                 },
             )
             assert issued.status_code == 302
-            row = store.get_credential(credential=("H10301", 55, 999))
+            row = store.cards.get(credential=("H10301", 55, 999))
             assert row is not None and row.holder == "Deputy Ruiz"
             again = client.get(FROM_DOOR).get_data(as_text=True)
             assert "already on record for Deputy Ruiz (issued)" in again
@@ -104,7 +104,7 @@ def test_a_card_the_page_cannot_use_is_reported_as_text(
 def test_a_card_enrolled_since_it_was_read_is_pointed_out(
     admin: FlaskClient, controller: FakeController, store: Store
 ) -> None:
-    store.add_credential("H10301", 100, 1001, "Officer <b>Ortiz</b>", actor="t")
+    store.cards.add("H10301", 100, 1001, "Officer <b>Ortiz</b>", actor="t")
     controller.status["last_unknown_card"] = "H10301:100:1001"
     page = admin.get(FROM_DOOR).get_data(as_text=True)
     assert "already on record for Officer &lt;b&gt;Ortiz&lt;/b&gt; (issued)" in page
@@ -139,8 +139,8 @@ def test_a_raw_card_from_the_door_is_offered_as_its_format(
     controller.status["last_unknown_card"] = "RAW40:123456"
     page = admin.get(FROM_DOOR).get_data(as_text=True)
     assert value(page, "format") == "RAW40" and value(page, "number") == "123456"
-    store.add_holder("Ann Lee", agency="Kelly Walsh High School", actor="t")
+    store.holders.add("Ann Lee", agency="Kelly Walsh High School", actor="t")
     data = {"format": "RAW40", "number": "123456", "holder": "Ann Lee", "group": "staff"}
     assert admin.post("/fobs/issue", data=data).status_code == 302
-    row = store.get_credential(credential=("RAW40", None, 123456))
+    row = store.cards.get(credential=("RAW40", None, 123456))
     assert row is not None and row.holder == "Ann Lee"

@@ -54,7 +54,7 @@ def admin(app: Flask) -> FlaskClient:
 
 
 def add(store: Store, *records: EventRecord) -> None:
-    assert store.append_events(list(records)) == len(records)
+    assert store.events.append(list(records)) == len(records)
 
 
 def rows_of(page: str) -> list[str]:
@@ -134,8 +134,8 @@ def test_local_time_and_date_range_use_the_box_zone(admin: FlaskClient, store: S
 
 
 def test_admin_events_show_their_action(admin: FlaskClient, store: Store) -> None:
-    store.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", actor="web:boss")
-    store.set_status(serial="KW-1", status="lost", reason="left on the bus", actor="web:boss")
+    store.cards.add("H10301", 12, 3456, "Ms. Shah", serial="KW-1", actor="web:boss")
+    store.cards.set_status(serial="KW-1", status="lost", reason="left on the bus", actor="web:boss")
     page = admin.get("/events?kind=admin&serial=KW-1").get_data(as_text=True)
     assert "Fob KW-1 (Ms. Shah) reported lost by boss: left on the bus" in page
     assert "Fob KW-1 issued to Ms. Shah (staff) by boss" in page
@@ -143,8 +143,8 @@ def test_admin_events_show_their_action(admin: FlaskClient, store: Store) -> Non
 
 
 def test_mode_changes_read_which_way_they_went(admin: FlaskClient, store: Store) -> None:
-    store.set_mode("lockdown", reason="drill", actor="web:alice")
-    store.set_mode("normal", reason="drill over", actor="web:alice")
+    store.door.set_mode("lockdown", reason="drill", actor="web:alice")
+    store.door.set_mode("normal", reason="drill over", actor="web:alice")
     page = admin.get("/events?kind=mode").get_data(as_text=True)
     assert "Lockdown started by alice: drill" in page
     assert "Lockdown lifted by alice: drill over" in page

@@ -60,7 +60,7 @@ def member(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
 def district(store: Store) -> Store:
     """One district fob (PD-1) and one local fob (L-1)."""
     add_district_card(store, 7001, "Ofc. Diaz", serial="PD-1")
-    store.add_credential("H10301", 12, 100, "Ann Lee", serial="L-1", actor="office")
+    store.cards.add("H10301", 12, 100, "Ann Lee", serial="L-1", actor="office")
     return store
 
 
@@ -81,7 +81,7 @@ def test_member_before_the_agent_reports(admin: FlaskClient, member: Any) -> Non
 
 
 def test_member_shows_what_the_agent_wrote(admin: FlaskClient, store: Store, member: Any) -> None:
-    store.set_fleet_status(STATUS)
+    store.fleet.set_status(STATUS)
     page = admin.get("/fleet").get_data(as_text=True)
     facts = page.split('id="fleet-status"')[1].split("</dl>")[0]
     assert "connected since 2026-01-31 07:00:00 MST" in facts
@@ -98,7 +98,7 @@ def test_member_shows_what_the_agent_wrote(admin: FlaskClient, store: Store, mem
 
 
 def test_disconnected_link_says_so(admin: FlaskClient, store: Store, member: Any) -> None:
-    store.set_fleet_status({"connected": False, "outbox_pending": 3})
+    store.fleet.set_status({"connected": False, "outbox_pending": 3})
     assert "not connected" in admin.get("/fleet").get_data(as_text=True)
     assert "Fleet: not connected, 3 event(s)" in admin.get("/").get_data(as_text=True)
 
@@ -130,7 +130,7 @@ def test_district_fob_status_post_is_refused(
         response.get_data(as_text=True)
     )
     assert district.current_rev() == rev
-    row = district.get_credential(serial="PD-1")
+    row = district.cards.get(serial="PD-1")
     assert row is not None and row.status.value == "issued"
 
 
@@ -144,17 +144,17 @@ def test_issuing_over_a_district_fob_is_refused(admin: FlaskClient, district: St
 
 
 def test_district_holder_and_group_edits_are_refused(admin: FlaskClient, district: Store) -> None:
-    district.add_group("district-maint", doors=None, actor="fleet")
+    district.groups.add("district-maint", doors=None, actor="fleet")
     add_district_card(district, 7002, "Sam Fixit", group="district-maint")
     rev = district.current_rev()
-    holder = next(h for h in district.list_holders() if h.name == "Ofc. Diaz")
+    holder = next(h for h in district.holders.list() if h.name == "Ofc. Diaz")
     url = f"/holders/{holder.id}/edit"
     page = admin.get(url).get_data(as_text=True)
     assert 'id="district-note"' in page and 'name="agency"' not in page
     response = admin.post(url, data={"name": "Ofc. Diaz", "agency": "X"})
     assert response.status_code == 409
     assert "comes from the district list" in response.get_data(as_text=True)
-    group = next(g for g in district.list_groups() if g.name == "district-maint")
+    group = next(g for g in district.groups.list() if g.name == "district-maint")
     url = f"/groups/{group.id}/edit"
     page = admin.get(url).get_data(as_text=True)
     assert 'id="district-note"' in page and 'name="save"' not in page
@@ -166,9 +166,9 @@ def test_district_holder_and_group_edits_are_refused(admin: FlaskClient, distric
 
 
 def test_local_holder_and_group_keep_their_forms(admin: FlaskClient, district: Store) -> None:
-    holder = next(h for h in district.list_holders() if h.name == "Ann Lee")
+    holder = next(h for h in district.holders.list() if h.name == "Ann Lee")
     assert 'name="agency"' in admin.get(f"/holders/{holder.id}/edit").get_data(as_text=True)
-    staff = next(g for g in district.list_groups() if g.name == "staff")
+    staff = next(g for g in district.groups.list() if g.name == "staff")
     page = admin.get(f"/groups/{staff.id}/edit").get_data(as_text=True)
     assert 'name="save"' in page and 'id="district-note"' not in page
 
@@ -190,7 +190,7 @@ def test_enrolling_the_last_card_read_says_it_is_a_district_fob(
 
 def test_the_fleet_agents_own_status_shape(admin: FlaskClient, store: Store, member: Any) -> None:
     """Times as Unix seconds, conflicts as lines, the door as the agent saw it."""
-    store.set_fleet_status(
+    store.fleet.set_status(
         {
             "connected": False,
             "online": False,

@@ -38,10 +38,10 @@ def config(tmp_path: Path) -> Config:
 
 @pytest.fixture
 def fob(store: Store) -> Store:
-    store.add_holder("Ms. Shah", agency="Kelly Walsh High School", actor="t")
-    store.add_holder("Officer Ortiz", agency="Casper Police Department", actor="t")
-    store.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", actor="t")
-    store.add_group("pin-door", pin_required=True, actor="t")
+    store.holders.add("Ms. Shah", agency="Kelly Walsh High School", actor="t")
+    store.holders.add("Officer Ortiz", agency="Casper Police Department", actor="t")
+    store.cards.add("H10301", 12, 3456, "Ms. Shah", serial="KW-1", actor="t")
+    store.groups.add("pin-door", pin_required=True, actor="t")
     return store
 
 
@@ -64,7 +64,7 @@ def test_edit_every_field_with_one_audit_event(
 ) -> None:
     data = form_of(admin.get(EDIT).get_data(as_text=True))
     assert data == {
-        "rev": str(fob.get_credential(serial="KW-1").rev),  # type: ignore[union-attr]
+        "rev": str(fob.cards.get(serial="KW-1").rev),  # type: ignore[union-attr]
         "holder": "Ms. Shah",
         "group": "staff",
         "valid_from": "",
@@ -80,7 +80,7 @@ def test_edit_every_field_with_one_audit_event(
     }
     response = admin.post(EDIT, data=data)
     assert response.status_code == 302 and response.headers["Location"] == FOB
-    row = fob.get_credential(serial="KW-1")
+    row = fob.cards.get(serial="KW-1")
     assert row is not None
     assert (row.holder, row.agency, row.group, row.has_pin) == (
         "Officer Ortiz",
@@ -92,7 +92,7 @@ def test_edit_every_field_with_one_audit_event(
     assert row.valid_until == datetime(2027, 7, 1, tzinfo=ZONE)
     [(_, entry)] = fob.load_cards()[0]
     assert entry.pin_hash is not None and verify_pin("97531", entry.pin_hash)
-    event = fob.query_events(limit=1)[0]
+    event = fob.events.query(limit=1)[0]
     assert event.actor == "web:admin" and event.detail is not None
     assert event.detail["action"] == "update_credential" and event.detail["pin"] == "set"
     assert event.detail["holder"] == {"from": "Ms. Shah", "to": "Officer Ortiz"}
@@ -103,7 +103,7 @@ def test_edit_every_field_with_one_audit_event(
 
 
 def test_an_unchanged_form_changes_nothing(admin: FlaskClient, fob: Store) -> None:
-    fob.update_credential(
+    fob.cards.update(
         serial="KW-1", valid_until=datetime(2027, 6, 30, 17, 0, tzinfo=ZONE), actor="cli"
     )
     rev = fob.current_rev()
@@ -111,19 +111,19 @@ def test_an_unchanged_form_changes_nothing(admin: FlaskClient, fob: Store) -> No
     assert data["valid_until"] == "2027-06-30"
     assert admin.post(EDIT, data=data).status_code == 302
     assert fob.current_rev() == rev  # the 17:00 end the CLI set is kept, not moved to midnight
-    row = fob.get_credential(serial="KW-1")
+    row = fob.cards.get(serial="KW-1")
     assert row is not None and row.valid_until == datetime(2027, 6, 30, 17, 0, tzinfo=ZONE)
 
 
 def test_edit_to_a_new_holder_clears_validity_and_pin(admin: FlaskClient, fob: Store) -> None:
-    fob.update_credential(
+    fob.cards.update(
         serial="KW-1", valid_from=datetime(2026, 1, 1, tzinfo=ZONE), pin="1234", actor="t"
     )
     data = form_of(admin.get(EDIT).get_data(as_text=True))
     data |= {"holder": "", "new_holder": "Dep. Kim", "new_agency": "Natrona County Sheriff"}
     data |= {"valid_from": "", "clear_pin": "yes", "group": "responders"}
     assert admin.post(EDIT, data=data).status_code == 302
-    row = fob.get_credential(serial="KW-1")
+    row = fob.cards.get(serial="KW-1")
     assert row is not None and (row.holder, row.agency) == ("Dep. Kim", "Natrona County Sheriff")
     assert row.valid_from is None and not row.has_pin
 
@@ -150,10 +150,10 @@ def test_each_edit_field_is_checked_and_nothing_changes(
     admin: FlaskClient, fob: Store, changes: dict[str, str], needle: str
 ) -> None:
     data = form_of(admin.get(EDIT).get_data(as_text=True)) | changes
-    before = (fob.current_rev(), fob.list_credentials(), fob.list_holders())
+    before = (fob.current_rev(), fob.cards.list(), fob.holders.list())
     response = admin.post(EDIT, data=data)
     assert response.status_code == 400 and needle in response.get_data(as_text=True)
-    assert (fob.current_rev(), fob.list_credentials(), fob.list_holders()) == before
+    assert (fob.current_rev(), fob.cards.list(), fob.holders.list()) == before
 
 
 def test_no_group_for_a_responder_suggests_responders(admin: FlaskClient, fob: Store) -> None:
@@ -197,7 +197,7 @@ def test_the_edit_form_needs_its_csrf_token(config: Config, fob: Store, clock: S
 
 def test_a_district_fob_is_read_only(admin: FlaskClient, store: Store) -> None:
     add_district_card(store, 7001, "Ofc. Diaz", serial="PD-1")
-    store.add_holder("Ann Lee", agency="Kelly Walsh High School", actor="t")
+    store.holders.add("Ann Lee", agency="Kelly Walsh High School", actor="t")
     url = "/fobs/H10301:12:7001"
     page = admin.get(url).get_data(as_text=True)
     assert "changed at the district console" in page and url + "/edit" not in page
@@ -206,14 +206,14 @@ def test_a_district_fob_is_read_only(admin: FlaskClient, store: Store) -> None:
     rev = store.current_rev()
     response = admin.post(url + "/edit", data={"holder": "Ann Lee", "group": "staff"})
     assert response.status_code == 409 and store.current_rev() == rev
-    row = store.get_credential(serial="PD-1")
+    row = store.cards.get(serial="PD-1")
     assert row is not None and row.holder == "Ofc. Diaz"
 
 
 def test_the_page_shows_the_history_newest_first_in_local_time(
     admin: FlaskClient, fob: Store
 ) -> None:
-    fob.append_events(
+    fob.events.append(
         [
             EventRecord(
                 ts=datetime(2026, 11, 23, 9, 14, 5, tzinfo=ZONE).timestamp(),
@@ -225,8 +225,8 @@ def test_the_page_shows_the_history_newest_first_in_local_time(
             EventRecord(ts=1.0, kind="denied", reason="unknown", credential="H10301:12:9"),
         ]
     )
-    fob.set_status(serial="KW-1", status="lost", reason="left on the bus", actor="web:admin")
-    fob.update_credential(serial="KW-1", holder="Officer Ortiz", group="responders", actor="web:a")
+    fob.cards.set_status(serial="KW-1", status="lost", reason="left on the bus", actor="web:admin")
+    fob.cards.update(serial="KW-1", holder="Officer Ortiz", group="responders", actor="web:a")
     page = admin.get(FOB).get_data(as_text=True)
     history = page.split('<table class="history">')[1].split("</table>")[0]
     lines = re.findall(r"<td>([^<]*)</td><td>[^<]*</td><td>([^<]*)</td>\s*</tr>", history)
@@ -242,7 +242,7 @@ def test_the_page_shows_the_history_newest_first_in_local_time(
 
 
 def test_history_is_paged_fifty_at_a_time(admin: FlaskClient, fob: Store) -> None:
-    fob.append_events(
+    fob.events.append(
         [
             EventRecord(
                 ts=1000.0 + i, kind="granted", reason="granted", credential="H10301:12:3456"

@@ -35,16 +35,14 @@ def config(tmp_path: Path) -> Config:
 
 def seed(store: Store, n: int) -> None:
     for i in range(n):
-        store.add_credential(
-            "H10301", 12, 1000 + i, f"Holder {i:03}", serial=f"S-{i:03}", actor="test"
-        )
+        store.cards.add("H10301", 12, 1000 + i, f"Holder {i:03}", serial=f"S-{i:03}", actor="test")
 
 
 def test_inventory_shows_serial_holder_agency_status_group(
     admin: FlaskClient, store: Store
 ) -> None:
-    store.add_holder("Officer Ortiz", agency="Casper Police Department", actor="t")
-    store.add_credential(
+    store.holders.add("Officer Ortiz", agency="Casper Police Department", actor="t")
+    store.cards.add(
         "H10301", 100, 1001, "Officer Ortiz", serial="CPD-1", group="responders", actor="t"
     )
     page = admin.get("/fobs").get_data(as_text=True)
@@ -55,7 +53,7 @@ def test_inventory_shows_serial_holder_agency_status_group(
 
 def test_search_and_status_filter(admin: FlaskClient, store: Store) -> None:
     seed(store, 3)
-    store.set_status(serial="S-001", status="lost", reason="dropped", actor="t")
+    store.cards.set_status(serial="S-001", status="lost", reason="dropped", actor="t")
     page = admin.get("/fobs?q=S-002").get_data(as_text=True)
     assert "Holder 002" in page and "Holder 001" not in page and "1 fob(s)" in page
     lost = admin.get("/fobs?status=lost").get_data(as_text=True)
@@ -91,11 +89,11 @@ def test_issue_a_fob(admin: FlaskClient, store: Store, controller: FakeControlle
     assert admin.get("/fobs/issue").status_code == 200
     response = admin.post("/fobs/issue", data=ISSUE)
     assert response.status_code == 302 and "q=NCSO-7" in response.headers["Location"]
-    row = store.get_credential(serial="NCSO-7")
+    row = store.cards.get(serial="NCSO-7")
     assert row is not None and row.holder == "Deputy Ruiz" and row.group == "responders"
     assert row.agency == "Natrona County Sheriff"
     assert row.credential == "H10301:100:4242" and row.issued_by == "web:admin"
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert (
         event.actor == "web:admin" and event.detail and event.detail["action"] == "add_credential"
     )
@@ -121,12 +119,12 @@ def test_issue_a_fob(admin: FlaskClient, store: Store, controller: FakeControlle
 def test_bad_issue_input_changes_nothing(
     admin: FlaskClient, store: Store, changes: dict[str, str], needle: str
 ) -> None:
-    store.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
-    rev, count = store.current_rev(), store.count_credentials()
+    store.cards.add("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
+    rev, count = store.current_rev(), store.cards.count()
     response = admin.post("/fobs/issue", data=ISSUE | changes)
     assert response.status_code == 400
     assert needle in response.get_data(as_text=True)
-    assert (store.current_rev(), store.count_credentials()) == (rev, count)
+    assert (store.current_rev(), store.cards.count()) == (rev, count)
 
 
 def test_holder_names_with_markup_are_shown_as_text(admin: FlaskClient, store: Store) -> None:
@@ -145,12 +143,12 @@ def test_holder_names_with_markup_are_shown_as_text(admin: FlaskClient, store: S
 def test_mark_a_fob(
     admin: FlaskClient, store: Store, controller: FakeController, status: str
 ) -> None:
-    store.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
+    store.cards.add("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
     url = "/fobs/H10301:12:3456/status"
     assert "Ms. Shah" in admin.get(url).get_data(as_text=True)
     response = admin.post(url, data={"status": status, "reason": "reported by the office"})
     assert response.status_code == 302
-    row = store.get_credential(serial="KW-1")
+    row = store.cards.get(serial="KW-1")
     assert row is not None and row.status.value == status
     assert row.status_reason == "reported by the office" and row.status_changed_by == "web:admin"
     assert "refresh" in controller.commands()
@@ -169,7 +167,7 @@ def test_mark_a_fob(
 def test_bad_status_change_changes_nothing(
     admin: FlaskClient, store: Store, data: dict[str, str], needle: str
 ) -> None:
-    store.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
+    store.cards.add("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
     rev = store.current_rev()
     response = admin.post("/fobs/H10301:12:3456/status", data=data)
     assert response.status_code == 400 and needle in response.get_data(as_text=True)
@@ -216,7 +214,7 @@ def test_a_fob_marked_lost_is_refused_at_a_real_door(tmp_path: Path) -> None:
 def test_the_issue_form_offers_formats_holders_agencies_and_no_default_group(
     admin: FlaskClient, store: Store
 ) -> None:
-    store.add_holder("Officer Ortiz", agency="Casper Police Department", actor="t")
+    store.holders.add("Officer Ortiz", agency="Casper Police Department", actor="t")
     page = admin.get("/fobs/issue").get_data(as_text=True)
     assert '<select id="f-format" name="format"' in page
     for fmt in ("H10301", "H10306", "H10302", "H10304", "C1K35S", "C1K48S"):
@@ -245,7 +243,7 @@ def test_only_the_readers_formats_are_offered(
     assert "Format H10301 is not one this door&#39;s reader accepts: H10302" in (
         response.get_data(as_text=True)
     )
-    assert store.count_credentials() == 0
+    assert store.cards.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -277,13 +275,13 @@ def test_only_the_readers_formats_are_offered(
 def test_each_issue_field_is_checked_and_nothing_changes(
     admin: FlaskClient, store: Store, changes: dict[str, str], needle: str
 ) -> None:
-    store.add_credential("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
-    store.add_group("pin-door", pin_required=True, actor="t")
-    rev, count, holders = store.current_rev(), store.count_credentials(), store.list_holders()
+    store.cards.add("H10301", 12, 3456, "Ms. Shah", serial="KW-1", group="staff", actor="t")
+    store.groups.add("pin-door", pin_required=True, actor="t")
+    rev, count, holders = store.current_rev(), store.cards.count(), store.holders.list()
     response = admin.post("/fobs/issue", data=ISSUE | changes)
     assert response.status_code == 400
     assert needle in response.get_data(as_text=True)
-    assert (store.current_rev(), store.count_credentials(), store.list_holders()) == (
+    assert (store.current_rev(), store.cards.count(), store.holders.list()) == (
         rev,
         count,
         holders,
@@ -304,7 +302,7 @@ def test_no_group_for_a_responder_suggests_responders(admin: FlaskClient, store:
 def test_issue_to_a_holder_on_record_with_validity_and_pin(
     admin: FlaskClient, store: Store, config: Config
 ) -> None:
-    store.add_holder("Officer Ortiz", agency="Casper Police Department", actor="t")
+    store.holders.add("Officer Ortiz", agency="Casper Police Department", actor="t")
     data = ISSUE | {
         "new_holder": "",
         "new_agency": "",
@@ -315,13 +313,13 @@ def test_issue_to_a_holder_on_record_with_validity_and_pin(
         "pin_again": "2468",
     }
     assert admin.post("/fobs/issue", data=data).status_code == 302
-    row = store.get_credential(serial="NCSO-7")
+    row = store.cards.get(serial="NCSO-7")
     assert row is not None and row.holder == "Officer Ortiz" and row.has_pin
     zone = ZoneInfo("America/Denver")
     assert config.zone == zone  # the test box's zone: days are local midnights there
     assert row.valid_from == datetime(2027, 1, 1, tzinfo=zone)
     assert row.valid_until == datetime(2027, 7, 1, tzinfo=zone)  # the last day is included
-    assert [h.name for h in store.list_holders()] == ["Officer Ortiz"]
+    assert [h.name for h in store.holders.list()] == ["Officer Ortiz"]
 
 
 def test_issuing_over_a_district_fob_is_409(admin: FlaskClient, store: Store) -> None:
@@ -332,4 +330,4 @@ def test_issuing_over_a_district_fob_is_409(admin: FlaskClient, store: Store) ->
     assert response.status_code == 409 and "from the district list" in response.get_data(
         as_text=True
     )
-    assert store.current_rev() == rev and len(store.list_holders()) == 1
+    assert store.current_rev() == rev and len(store.holders.list()) == 1

@@ -31,7 +31,7 @@ def test_a_good_file_is_imported_whole(app: Flask, store: Store) -> None:
     AuthActions(client).login("admin")
     response = upload(client, "\ufeff" + GOOD)  # Excel's BOM is fine
     assert response.status_code == 302
-    assert store.count_credentials() == 2
+    assert store.cards.count() == 2
     page = client.get("/fobs").get_data(as_text=True)
     assert "Imported 2 fob(s)" in page and "&lt;b&gt;Bo&lt;/b&gt;" in page
 
@@ -44,7 +44,7 @@ def test_a_bad_file_imports_nothing_and_lists_every_rejected_row(app: Flask, sto
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "nothing was imported" in page
     assert "<td>3</td>" in page and "<td>4</td>" in page and "<td>2</td>" not in page
-    assert store.count_credentials() == 0 and store.current_rev() == before
+    assert store.cards.count() == 0 and store.current_rev() == before
 
 
 def test_unusable_uploads_are_refused_plainly(app: Flask, store: Store) -> None:
@@ -53,7 +53,7 @@ def test_unusable_uploads_are_refused_plainly(app: Flask, store: Store) -> None:
     assert "choose a CSV file" in client.post("/fobs/import", data={}).get_data(as_text=True)
     latin = upload(client, "format,facility,number,holder\nH10301,1,1,Jos\xe9\n".encode("latin-1"))
     assert latin.status_code == 400 and "not UTF-8" in latin.get_data(as_text=True)
-    assert store.count_credentials() == 0
+    assert store.cards.count() == 0
 
 
 def test_export_downloads_a_file_that_imports_again(app: Flask, store: Store) -> None:
@@ -74,7 +74,7 @@ def test_export_quotes_formula_cells_and_they_import_back_as_they_were(
     shutil.copyfile(initialised_db, copy_path)
     holder = '=HYPERLINK("http://x","y")'
     for n, serial in enumerate(("+1", "-2", "@SUM(1)")):
-        store.add_credential("H10301", 1, n, holder, serial=serial, actor="a")
+        store.cards.add("H10301", 1, n, holder, serial=serial, actor="a")
     client = app.test_client()
     AuthActions(client).login("admin")
     text = client.get("/fobs/export.csv").get_data(as_text=True)
@@ -85,9 +85,9 @@ def test_export_quotes_formula_cells_and_they_import_back_as_they_were(
         ("'" + holder, "'@SUM(1)"),
     ]
     with Store(copy_path) as copy:  # a fresh box: the file gives back the originals exactly
-        assert copy.import_csv(text, actor="restore") == 3
+        assert copy.cards.import_csv(text, actor="restore") == 3
         assert summary(copy) == summary(store)
 
 
 def summary(store: Store) -> list[tuple[str, str, str | None]]:
-    return sorted((r.credential, r.holder, r.serial) for r in store.list_credentials())
+    return sorted((r.credential, r.holder, r.serial) for r in store.cards.list())

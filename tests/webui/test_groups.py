@@ -33,7 +33,7 @@ TWO_WINDOWS = {
 
 
 def group(store: Store, name: str) -> GroupRow:
-    return next(g for g in store.list_groups() if g.name == name)
+    return next(g for g in store.groups.list() if g.name == name)
 
 
 def test_the_built_in_groups_in_plain_words(app: Flask, store: Store) -> None:
@@ -100,7 +100,7 @@ def test_schedule_editor_round_trip(
     always = {"doors_mode": "all", "when": "always", "rows": "1", "days-0": "mon-fri"}
     assert admin.post(f"/groups/{added.id}/edit", data=always).status_code == 302
     assert group(store, "custodians").always and group(store, "custodians").schedule == ()
-    (event,) = store.query_events(kinds=["admin"], limit=1)
+    (event,) = store.events.query(kinds=["admin"], limit=1)
     assert event.actor == "web:admin"
 
 
@@ -151,7 +151,7 @@ def test_bad_group_input_is_refused_and_changes_nothing(
     assert response.status_code == 400
     assert needle in response.get_data(as_text=True)
     assert store.current_rev() == before
-    assert "custodians" not in {g.name for g in store.list_groups()}
+    assert "custodians" not in {g.name for g in store.groups.list()}
 
 
 def test_edit_refuses_bad_input(admin: FlaskClient, store: Store) -> None:

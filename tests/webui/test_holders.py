@@ -6,22 +6,21 @@ import pytest
 from flask.testing import FlaskClient
 
 from appliance.store import Store
-from appliance.store.directory_api import DirectoryApi
 
 SCRIPT = "<script>alert(1)</script>"
 
 
 def holder_id(store: Store, name: str) -> int:
-    return next(h.id for h in store.list_holders() if h.name == name)
+    return next(h.id for h in store.holders.list() if h.name == name)
 
 
 def test_list_shows_agency_badge_contact_and_fob_count(admin: FlaskClient, store: Store) -> None:
-    store.add_holder(
+    store.holders.add(
         "Officer Ortiz", agency="Casper PD", badge="B-77", contact="555-0100", actor="t"
     )
-    store.add_credential("H10301", 100, 1001, "Officer Ortiz", group="responders", actor="t")
-    store.add_credential("H10301", 100, 1002, "Officer Ortiz", group="responders", actor="t")
-    store.add_holder("Mr. Idle", actor="t")
+    store.cards.add("H10301", 100, 1001, "Officer Ortiz", group="responders", actor="t")
+    store.cards.add("H10301", 100, 1002, "Officer Ortiz", group="responders", actor="t")
+    store.holders.add("Mr. Idle", actor="t")
     page = admin.get("/holders").get_data(as_text=True)
     for text in ("Officer Ortiz", "Casper PD", "B-77", "555-0100", "Mr. Idle", "2 holder(s)"):
         assert text in page, text
@@ -31,8 +30,8 @@ def test_list_shows_agency_badge_contact_and_fob_count(admin: FlaskClient, store
 
 
 def test_search_by_name_agency_or_badge(admin: FlaskClient, store: Store) -> None:
-    store.add_holder("Officer Ortiz", agency="Casper PD", actor="t")
-    store.add_holder("Deputy Ruiz", agency="Natrona SO", badge="N-9", actor="t")
+    store.holders.add("Officer Ortiz", agency="Casper PD", actor="t")
+    store.holders.add("Deputy Ruiz", agency="Natrona SO", badge="N-9", actor="t")
     by_agency = admin.get("/holders?q=casper").get_data(as_text=True)
     assert "Officer Ortiz" in by_agency and "Deputy Ruiz" not in by_agency
     by_name = admin.get("/holders?q=ruiz").get_data(as_text=True)
@@ -43,7 +42,7 @@ def test_search_by_name_agency_or_badge(admin: FlaskClient, store: Store) -> Non
 
 def test_paging_fifty_a_page(admin: FlaskClient, store: Store) -> None:
     for i in range(60):
-        store.add_holder(f"Holder {i:03}", actor="t")
+        store.holders.add(f"Holder {i:03}", actor="t")
     first = admin.get("/holders").get_data(as_text=True)
     assert "60 holder(s), page 1 of 2" in first and "Holder 049" in first
     assert "Holder 050" not in first and "page=2" in first
@@ -67,13 +66,13 @@ def test_bad_search_input_is_400(admin: FlaskClient, query: str, needle: str) ->
 
 
 def test_agencies_count_holders_and_fobs(admin: FlaskClient, store: Store) -> None:
-    store.add_holder("A1", agency="Casper PD", actor="t")
-    store.add_holder("A2", agency="Casper PD", actor="t")
-    store.add_holder("B1", agency="Natrona SO", actor="t")
-    store.add_holder("Nobody", actor="t")
-    store.add_credential("H10301", 1, 1, "A1", actor="t")
-    store.add_credential("H10301", 1, 2, "A1", actor="t")
-    store.add_credential("H10301", 1, 3, "A2", actor="t")
+    store.holders.add("A1", agency="Casper PD", actor="t")
+    store.holders.add("A2", agency="Casper PD", actor="t")
+    store.holders.add("B1", agency="Natrona SO", actor="t")
+    store.holders.add("Nobody", actor="t")
+    store.cards.add("H10301", 1, 1, "A1", actor="t")
+    store.cards.add("H10301", 1, 2, "A1", actor="t")
+    store.cards.add("H10301", 1, 3, "A2", actor="t")
     page = admin.get("/holders/agencies").get_data(as_text=True)
     rows = {r.split("</tr>")[0] for r in page.split("<tr>")[2:]}
     casper = next(r for r in rows if ">Casper PD</a>" in r)
@@ -84,8 +83,8 @@ def test_agencies_count_holders_and_fobs(admin: FlaskClient, store: Store) -> No
 
 
 def directory_rows(store: Store) -> list[tuple[str | None, int, int]]:
-    assert isinstance(store, DirectoryApi)
-    return [(a.name, a.holders, a.credentials) for a in store.list_agencies()]
+    assert isinstance(store, Store)
+    return [(a.name, a.holders, a.credentials) for a in store.holders.agencies()]
 
 
 def test_add_a_holder(admin: FlaskClient, store: Store) -> None:
@@ -94,7 +93,7 @@ def test_add_a_holder(admin: FlaskClient, store: Store) -> None:
         data={"name": "Sgt. Hale", "agency": "Casper PD", "badge": "77", "notes": "two\nlines"},
     )
     assert response.status_code == 302
-    (row,) = store.list_holders()
+    (row,) = store.holders.list()
     assert (row.name, row.agency, row.badge, row.contact, row.notes) == (
         "Sgt. Hale",
         "Casper PD",
@@ -102,7 +101,7 @@ def test_add_a_holder(admin: FlaskClient, store: Store) -> None:
         None,
         "two\nlines",
     )
-    (event,) = store.query_events(kinds=["admin"], limit=1)
+    (event,) = store.events.query(kinds=["admin"], limit=1)
     assert event.actor == "web:admin"
 
 
@@ -120,7 +119,7 @@ def test_add_a_holder(admin: FlaskClient, store: Store) -> None:
 def test_add_refuses_bad_input_and_changes_nothing(
     admin: FlaskClient, store: Store, data: dict[str, str], needle: str
 ) -> None:
-    store.add_holder("Ms. Shah", actor="t")
+    store.holders.add("Ms. Shah", actor="t")
     before = store.current_rev()
     response = admin.post("/holders/add", data=data)
     assert response.status_code == 400
@@ -129,18 +128,18 @@ def test_add_refuses_bad_input_and_changes_nothing(
 
 
 def test_edit_changes_and_clears_fields(admin: FlaskClient, store: Store) -> None:
-    store.add_holder("Ms. Shah", agency="School", badge="S1", contact="x@y", actor="t")
+    store.holders.add("Ms. Shah", agency="School", badge="S1", contact="x@y", actor="t")
     hid = holder_id(store, "Ms. Shah")
     page = admin.get(f"/holders/{hid}/edit").get_data(as_text=True)
     assert 'value="School"' in page and 'value="S1"' in page
     data = {"name": "Ms. Shah", "agency": "District", "badge": "", "contact": "x@y"}
     assert admin.post(f"/holders/{hid}/edit", data=data).status_code == 302
-    (row,) = store.list_holders()
+    (row,) = store.holders.list()
     assert (row.agency, row.badge, row.contact) == ("District", None, "x@y")
 
 
 def test_edit_refuses_bad_input_and_unknown_holder(admin: FlaskClient, store: Store) -> None:
-    store.add_holder("Ms. Shah", agency="School", actor="t")
+    store.holders.add("Ms. Shah", agency="School", actor="t")
     hid = holder_id(store, "Ms. Shah")
     before = store.current_rev()
     bad = admin.post(f"/holders/{hid}/edit", data={"name": "Ms. Shah", "agency": "a" * 201})
@@ -153,7 +152,7 @@ def test_edit_refuses_bad_input_and_unknown_holder(admin: FlaskClient, store: St
 
 
 def test_html_in_holder_fields_is_shown_as_text(admin: FlaskClient, store: Store) -> None:
-    store.add_holder(SCRIPT, agency=SCRIPT, badge="<b>", contact="<i>", notes=SCRIPT, actor="t")
+    store.holders.add(SCRIPT, agency=SCRIPT, badge="<b>", contact="<i>", notes=SCRIPT, actor="t")
     for path in ("/holders", "/holders/agencies", f"/holders/{holder_id(store, SCRIPT)}/edit"):
         page = admin.get(path).get_data(as_text=True)
         assert SCRIPT not in page and "<b>" not in page, path

@@ -58,7 +58,7 @@ def test_an_unknown_card_is_denied(box: tuple[FlaskClient, Store]) -> None:
     assert "<strong>denied</strong> (unknown card)" in shown
     presented = re.search(r"Presented <strong>(H10301:\d+:\d+)</strong>", shown)
     assert presented is not None
-    (event,) = store.query_events(kinds=["denied"], limit=1)
+    (event,) = store.events.query(kinds=["denied"], limit=1)
     assert event.credential == presented.group(1)
 
 
@@ -129,7 +129,7 @@ def test_not_found_unless_the_mock_back_end(tmp_path: Path, store: Store, clock:
 
 
 def test_holder_names_in_the_pick_list_are_text(app: Flask, store: Store) -> None:
-    store.add_credential("H10301", 1, 2, SCRIPT, serial="<b>", actor="t")
+    store.cards.add("H10301", 1, 2, SCRIPT, serial="<b>", actor="t")
     client = app.test_client()
     AuthActions(client).login()
     page = client.get("/reader").get_data(as_text=True)

@@ -76,7 +76,7 @@ def test_a_copied_cookie_stops_working(
     assert _replay(app, copy).get("/dashboard/live.json").status_code == 401
     lockdown = {"reason": "x", "confirm": "yes"}
     assert _replay(app, copy).post("/door/lockdown_on", data=lockdown).status_code == 401
-    assert store.door_mode()[0].value == "normal"
+    assert store.door.mode()[0].value == "normal"
     assert victim.get("/").status_code == 302  # every session of that user ended
 
 

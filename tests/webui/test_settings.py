@@ -40,7 +40,7 @@ def admin(client: FlaskClient) -> FlaskClient:
 def setting_events(store: Store) -> list[dict[str, object]]:
     return [
         dict(e.detail or {}, actor=e.actor)
-        for e in store.query_events(kinds=["admin"])
+        for e in store.events.query(kinds=["admin"])
         if (e.detail or {}).get("action") == "set_setting"
     ]
 
@@ -63,14 +63,14 @@ def test_strangers_are_sent_to_sign_in(client: FlaskClient, store: Store) -> Non
     assert client.get("/settings").status_code == 302
     assert client.get("/settings/wiring.svg").status_code == 302
     assert client.post("/settings", data={"key": "unlock_seconds", "value": "9"}).status_code == 401
-    assert store.settings() == {}
+    assert store.door.settings() == {}
 
 
 @pytest.mark.parametrize("role", ["operator", "auditor"])
 def test_only_admin_may_change(client: FlaskClient, store: Store, role: str) -> None:
     reply = signed_in(client, role).post("/settings", data={"key": "unlock_seconds", "value": "9"})
     assert reply.status_code == 403
-    assert store.settings() == {} and setting_events(store) == []
+    assert store.door.settings() == {} and setting_events(store) == []
 
 
 def test_page_shows_config_values_then_who_changed_one(
@@ -80,7 +80,7 @@ def test_page_shows_config_values_then_who_changed_one(
     assert 'value="0.2"' in html and "changed on this page" not in html
     reply = admin.post("/settings", data={"key": "unlock_seconds", "value": "2.5"})
     assert reply.status_code == 302
-    assert store.settings() == {"unlock_seconds": 2.5}
+    assert store.door.settings() == {"unlock_seconds": 2.5}
     assert setting_events(store) == [
         {"action": "set_setting", "key": "unlock_seconds", "from": None, "to": 2.5,
          "actor": "web:admin"}
@@ -94,13 +94,13 @@ def test_page_shows_config_values_then_who_changed_one(
 
 def test_rex_mode_and_back_to_the_config_value(admin: FlaskClient, store: Store) -> None:
     assert admin.post("/settings", data={"key": "rex_mode", "value": "shunt"}).status_code == 302
-    assert store.settings() == {"rex_mode": "shunt"}
+    assert store.door.settings() == {"rex_mode": "shunt"}
     assert "shunt (only shunts the forced-open alarm)" in admin.get("/settings").get_data(
         as_text=True
     )
     reply = admin.post("/settings", data={"key": "rex_mode", "reset": "1"})
     assert reply.status_code == 302
-    assert store.settings() == {"rex_mode": None}
+    assert store.door.settings() == {"rex_mode": None}
     html = admin.get("/settings").get_data(as_text=True)
     assert "is now unlock: no controller is running: applies at its start." in html
     assert "unlock (unlocks the door)" in html and "changed on this page" not in html
@@ -138,11 +138,11 @@ def test_bad_input_is_named_and_changes_nothing(
     html = reply.get_data(as_text=True)
     assert message in html, html
     assert "<b>x</b>" not in html
-    assert store.settings() == {} and setting_events(store) == []
+    assert store.door.settings() == {} and setting_events(store) == []
 
 
 def test_a_corrupt_stored_value_is_shown_as_ignored(admin: FlaskClient, store: Store) -> None:
-    store.set_setting("unlock_seconds", "forever", actor="sql")
+    store.door.set_setting("unlock_seconds", "forever", actor="sql")
     html = admin.get("/settings").get_data(as_text=True)
     assert "the stored value is unusable: the door ignores it" in html
     assert "Use the config file's value" in html

@@ -41,19 +41,19 @@ def test_the_code_creates_the_first_admin_and_then_stops_working(
     client = fresh_app.test_client()
     response = client.post("/setup", data=setup_form(code))
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    user = store.get_admin_user(username="principal")
+    user = store.users.get(username="principal")
     assert user is not None and user.role == "admin"
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
     assert not (config.data_dir / boxfiles.SETUP_CODE_FILE).exists()
     assert client.get("/").status_code == 200  # signed in as the new admin
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert event.actor == "web:principal" and event.detail and event.detail["action"] == "add_user"
     # Reuse, by anyone, is refused and changes nothing.
     other = fresh_app.test_client()
     again = other.post("/setup", data=setup_form(code, username="mallory"))
     assert again.status_code == 403
-    assert store.get_admin_user(username="mallory") is None
-    assert store.count_admin_users() == 1
+    assert store.users.get(username="mallory") is None
+    assert store.users.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_bad_setup_input_creates_nothing(
     response = fresh_app.test_client().post("/setup", data=setup_form(code) | changes)
     assert response.status_code == 400
     assert needle in response.get_data(as_text=True)
-    assert store.count_admin_users() == 0
+    assert store.users.count() == 0
 
 
 def test_setup_guesses_are_rate_limited(
@@ -83,7 +83,7 @@ def test_setup_guesses_are_rate_limited(
     for _ in range(5):
         assert client.post("/setup", data=setup_form("AAAA-AAAA-AAAA-AAAA")).status_code == 400
     locked = client.post("/setup", data=setup_form(code))
-    assert locked.status_code == 429 and store.count_admin_users() == 0
+    assert locked.status_code == 429 and store.users.count() == 0
     clock.advance(301)
     assert client.post("/setup", data=setup_form(code)).status_code == 302
 
@@ -92,16 +92,16 @@ def test_an_admin_made_elsewhere_ends_setup(fresh_app: Flask, store: Store, code
     add_user(fresh_app, "admin", "admin", first=True)
     response = fresh_app.test_client().post("/setup", data=setup_form(code))
     assert response.status_code == 403
-    assert store.get_admin_user(username="principal") is None
+    assert store.users.get(username="principal") is None
 
 
 def test_store_refuses_a_second_first_admin(store: Store) -> None:
     from appliance.store import StoreError
 
-    store.add_admin_user("one", "$argon2id$x", "admin", actor="t", first=True)
+    store.users.add("one", "$argon2id$x", "admin", actor="t", first=True)
     with pytest.raises(StoreError, match="setup code no longer works"):
-        store.add_admin_user("two", "$argon2id$x", "admin", actor="t", first=True)
+        store.users.add("two", "$argon2id$x", "admin", actor="t", first=True)
     with pytest.raises(StoreError, match="encoded hash"):
-        store.add_admin_user("three", "plain password", "admin", actor="t")
+        store.users.add("three", "plain password", "admin", actor="t")
     with pytest.raises(StoreError, match="unknown role"):
-        store.add_admin_user("four", "$argon2id$x", "root", actor="t")
+        store.users.add("four", "$argon2id$x", "root", actor="t")

@@ -25,7 +25,7 @@ def _login(client: FlaskClient, username: str = "admin", password: str = PASSWOR
 def _lockouts(store: Store) -> list[dict[str, Any]]:
     return [
         dict(e.detail)
-        for e in store.query_events(limit=1000)
+        for e in store.events.query(limit=1000)
         if e.detail and e.detail.get("action") == "login_locked"
     ]
 

@@ -183,7 +183,7 @@ def box(tmp_path: Path) -> tuple[Path, Config]:
     config = load_config(toml)
     with Store(config.db_path) as store:
         hashed = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1).hash("pw-pw-pw-pw")
-        store.add_admin_user("admin", hashed, "admin", actor="test", first=True)
+        store.users.add("admin", hashed, "admin", actor="test", first=True)
     return toml, config
 
 

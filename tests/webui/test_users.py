@@ -23,10 +23,10 @@ def test_users_page_lists_accounts(admin: FlaskClient) -> None:
 def test_add_a_user_who_can_then_sign_in(app: Flask, admin: FlaskClient, store: Store) -> None:
     response = admin.post("/users/add", data=NEW)
     assert response.status_code == 302
-    user = store.get_admin_user(username="office")
+    user = store.users.get(username="office")
     assert user is not None and user.role == "operator" and not user.disabled
     assert PASSWORD not in user.password_hash
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert event.actor == "web:admin" and event.detail and event.detail["action"] == "add_user"
     other = app.test_client()
     assert AuthActions(other).login("office").status_code == 302
@@ -47,51 +47,51 @@ def test_add_a_user_who_can_then_sign_in(app: Flask, admin: FlaskClient, store: 
 def test_bad_new_user_changes_nothing(
     admin: FlaskClient, store: Store, changes: dict[str, str], needle: str
 ) -> None:
-    before = store.list_admin_users()
+    before = store.users.list()
     response = admin.post("/users/add", data=NEW | changes)
     assert response.status_code == 400 and needle in response.get_data(as_text=True)
-    assert store.list_admin_users() == before
+    assert store.users.list() == before
 
 
 def test_disable_and_enable(app: Flask, admin: FlaskClient, store: Store) -> None:
     operator = app.test_client()
     AuthActions(operator).login("operator")
     assert admin.post("/users/operator/disable").status_code == 302
-    user = store.get_admin_user(username="operator")
+    user = store.users.get(username="operator")
     assert user is not None and user.disabled
     assert operator.get("/").status_code == 302  # signed out at the next request
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert event.actor == "web:admin" and event.detail and event.detail["action"] == "disable_user"
     assert admin.post("/users/operator/enable").status_code == 302
     assert AuthActions(operator).login("operator").status_code == 302
 
 
 def test_an_admin_cannot_disable_themselves_or_a_stranger(admin: FlaskClient, store: Store) -> None:
-    before = store.list_admin_users()
+    before = store.users.list()
     mine = admin.post("/users/admin/disable")
     assert mine.status_code == 400 and "your own account" in mine.get_data(as_text=True)
     nobody = admin.post("/users/nobody/disable")
     assert nobody.status_code == 400 and "no account named" in nobody.get_data(as_text=True)
     assert admin.post("/users/operator/delete").status_code == 404
-    assert store.list_admin_users() == before
+    assert store.users.list() == before
 
 
 def test_the_store_keeps_one_enabled_admin(store: Store) -> None:
-    store.add_admin_user("only", "$argon2id$x", "admin", actor="t", first=True)
+    store.users.add("only", "$argon2id$x", "admin", actor="t", first=True)
     with pytest.raises(StoreError, match="last enabled admin"):
-        store.set_admin_user_disabled("only", True, actor="t")
-    store.add_admin_user("second", "$argon2id$x", "admin", actor="t")
-    store.set_admin_user_disabled("only", True, actor="t")
+        store.users.set_disabled("only", True, actor="t")
+    store.users.add("second", "$argon2id$x", "admin", actor="t")
+    store.users.set_disabled("only", True, actor="t")
     with pytest.raises(StoreError, match="last enabled admin"):
-        store.set_admin_user_disabled("second", True, actor="t")
+        store.users.set_disabled("second", True, actor="t")
 
 
 def test_a_new_users_role_must_be_chosen(admin: FlaskClient, store: Store) -> None:
-    before = store.list_admin_users()
+    before = store.users.list()
     response = admin.post("/users/add", data={k: v for k, v in NEW.items() if k != "role"})
     assert response.status_code == 400
     assert "Role is required: choose admin, operator or auditor" in response.get_data(as_text=True)
-    assert store.list_admin_users() == before
+    assert store.users.list() == before
     form = admin.get("/users").get_data(as_text=True).split("Add a user")[1]
     assert '<option value="" selected disabled>Choose a role' in form
     assert 'value="admin" selected' not in form
@@ -100,9 +100,9 @@ def test_a_new_users_role_must_be_chosen(admin: FlaskClient, store: Store) -> No
 def test_change_a_role(app: Flask, admin: FlaskClient, store: Store) -> None:
     response = admin.post("/users/operator/role", data={"role": "auditor"})
     assert response.status_code == 302
-    user = store.get_admin_user(username="operator")
+    user = store.users.get(username="operator")
     assert user is not None and user.role == "auditor"
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert event.actor == "web:admin" and event.detail
     assert dict(event.detail) == {
         "action": "set_role",
@@ -113,7 +113,7 @@ def test_change_a_role(app: Flask, admin: FlaskClient, store: Store) -> None:
     }
     again = admin.post("/users/operator/role", data={"role": "auditor"}, follow_redirects=True)
     assert "already had the auditor role" in again.get_data(as_text=True)
-    assert store.query_events(limit=1)[0].id == event.id  # nothing changed, nothing recorded
+    assert store.events.query(limit=1)[0].id == event.id  # nothing changed, nothing recorded
 
 
 @pytest.mark.parametrize(
@@ -131,10 +131,10 @@ def test_change_a_role(app: Flask, admin: FlaskClient, store: Store) -> None:
 def test_bad_user_changes_change_nothing(
     admin: FlaskClient, store: Store, path: str, data: dict[str, str], needle: str
 ) -> None:
-    before = (store.list_admin_users(), store.current_rev())
+    before = (store.users.list(), store.current_rev())
     response = admin.post(path, data=data)
     assert response.status_code == 400 and needle in response.get_data(as_text=True)
-    assert (store.list_admin_users(), store.current_rev()) == before
+    assert (store.users.list(), store.current_rev()) == before
 
 
 def test_an_admin_with_a_colleague_is_told_to_ask_them(app: Flask, store: Store) -> None:
@@ -148,7 +148,7 @@ def test_an_admin_with_a_colleague_is_told_to_ask_them(app: Flask, store: Store)
     AuthActions(deputy).login("deputy")
     assert deputy.post("/users/admin/role", data={"role": "auditor"}).status_code == 302
     with pytest.raises(StoreError, match="last enabled admin"):
-        store.set_admin_user_role("deputy", "operator", actor="t")
+        store.users.set_role("deputy", "operator", actor="t")
 
 
 def test_reset_password_then_the_user_must_choose_a_new_one(
@@ -158,11 +158,11 @@ def test_reset_password_then_the_user_must_choose_a_new_one(
     assert page.status_code == 200
     temporary = re.search(r'<code id="temporary">([^<]+)</code>', page.get_data(as_text=True))
     assert temporary is not None and len(temporary.group(1)) >= 12
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert event.actor == "web:admin" and event.detail
     assert event.detail["action"] == "reset_password" and event.detail["username"] == "operator"
-    assert temporary.group(1) not in str(store.query_events(limit=5))
-    user = store.get_admin_user(username="operator")
+    assert temporary.group(1) not in str(store.events.query(limit=5))
+    user = store.users.get(username="operator")
     assert user is not None and user.must_change_password
     operator = app.test_client()
     assert AuthActions(operator).login("operator").status_code == 401  # the old one is gone
@@ -184,9 +184,9 @@ def test_reset_password_then_the_user_must_choose_a_new_one(
         "/account/password", data={"current": temporary.group(1), "password": new, "confirm": new}
     )
     assert done.status_code == 302 and operator.get("/door").status_code == 200
-    user = store.get_admin_user(username="operator")
+    user = store.users.get(username="operator")
     assert user is not None and not user.must_change_password
-    event = store.query_events(limit=1)[0]
+    event = store.events.query(limit=1)[0]
     assert event.actor == "web:operator" and event.detail
     assert event.detail["action"] == "change_password"
     assert AuthActions(app.test_client()).login("operator", new).status_code == 302
@@ -196,13 +196,13 @@ def test_the_page_shows_status_last_sign_in_and_re_enable(
     app: Flask, admin: FlaskClient, store: Store
 ) -> None:
     AuthActions(app.test_client()).login("operator")
-    store.set_admin_user_disabled("auditor", True, actor="test")
+    store.users.set_disabled("auditor", True, actor="test")
     page = admin.get("/users").get_data(as_text=True)
     rows = {
         name: page.split(f'<tr id="user-{name}">')[1].split("</tr>")[0]
         for name in ("admin", "operator", "auditor")
     }
-    operator = store.get_admin_user(username="operator")
+    operator = store.users.get(username="operator")
     assert operator is not None and operator.last_login_at is not None
     shown = operator.last_login_at.astimezone().strftime("%Y-%m-%d %H:%M")
     assert shown in rows["operator"] and "active" in rows["operator"]

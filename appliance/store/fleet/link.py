@@ -17,7 +17,6 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from appliance.store import validate as v
-from appliance.store.db import Database
 from appliance.store.errors import StoreError
 from appliance.store.schema.box import Meta
 
@@ -99,7 +98,10 @@ def check_status(status: object) -> dict[str, Any]:
 
 
 def read_status(s: Session) -> dict[str, Any]:
-    """The stored status; {} if never written (or, logged, if the stored text is unreadable)."""
+    """The box's fleet link state as the agent last wrote it.
+
+    {} if never written (or, logged, if the stored text is unreadable).
+    """
     text = s.scalar(select(Meta.value).where(Meta.key == STATUS_KEY))
     if text is None:
         return {}
@@ -113,24 +115,11 @@ def read_status(s: Session) -> dict[str, Any]:
     return value
 
 
-def write_status(s: Session, status: object) -> None:
-    """Replace the stored status (checked first) inside the caller's write transaction."""
+def write_status(s: Session, status: dict[str, Any]) -> None:
+    """Replace the fleet link state (a JSON object of plain values, checked first).
+
+    No rev bump, no event: decisions never use it.
+    """
     text = json.dumps(check_status(status), separators=(",", ":"))
     stmt = insert(Meta).values(key=STATUS_KEY, value=text)
     s.execute(stmt.on_conflict_do_update(index_elements=[Meta.key], set_={"value": text}))
-
-
-class FleetStateApi:
-    """Mixed into Store: the fleet agent writes its link state, the admin page reads it."""
-
-    _db: Database
-
-    def fleet_status(self) -> dict[str, Any]:
-        """The box's fleet link state as the agent last wrote it ({} when never written)."""
-        with self._db.read("reading the fleet status") as s:
-            return read_status(s)
-
-    def set_fleet_status(self, status: dict[str, Any]) -> None:
-        """Replace the fleet link state (a JSON object of plain values); no rev bump, no event."""
-        with self._db.write("saving the fleet status") as s:
-            write_status(s, status)

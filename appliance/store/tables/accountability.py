@@ -133,7 +133,12 @@ def _state_filter(state: object) -> ColumnElement[bool] | None:
 
 
 def responder_entries(
-    s: Session, *, state: object, limit: object, before_id: object, after_id: object
+    s: Session,
+    *,
+    state: str = "all",
+    limit: int = 100,
+    before_id: int | None = None,
+    after_id: int | None = None,
 ) -> list[ResponderEntry]:
     """Responder entries in the review state, newest first (oldest first with ``after_id``)."""
     lim = check_limit(limit)
@@ -161,7 +166,7 @@ def count_responder_entries(s: Session) -> tuple[int, int]:
     return int(total), int(total) - int(reviewed)
 
 
-def responder_entry(s: Session, event_id: object) -> ResponderEntry | None:
+def responder_entry(s: Session, event_id: int) -> ResponderEntry | None:
     """One responder entry by event id; None if that event is not a responder entry."""
     eid = check_cursor(event_id, "event id")
     row = s.execute(
@@ -173,7 +178,7 @@ def responder_entry(s: Session, event_id: object) -> ResponderEntry | None:
 
 
 def review(
-    s: Session, now_us: int, event_id: object, *, incident: object, note: object, actor: str
+    s: Session, now_us: int, event_id: int, *, incident: str | None, note: str | None, actor: str
 ) -> ResponderEntry:
     """Record an admin's review of a responder entry (once); logged as an admin event."""
     who = v.actor(actor)

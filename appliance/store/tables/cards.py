@@ -17,7 +17,7 @@ from appliance.store.fleet import district
 from appliance.store.rows import UNSET, Unset, credential_text
 from appliance.store.schema.box import NO_FACILITY, Credential, Group, Holder
 from appliance.store.tables.events import bump_rev, log_change
-from appliance.store.tables.groups import group_id
+from appliance.store.tables.groups import STAFF, group_id
 from appliance.store.tables.holders import find_holder, get_or_create_holder, holder_name
 from appliance.wiegand.formats import Credential as Card
 
@@ -106,13 +106,13 @@ def add_credential(
     number: int,
     holder: str,
     *,
-    serial: str | None,
-    group: str,
+    serial: str | None = None,
+    group: str = STAFF,
     actor: str,
-    valid_from: datetime | float | None,
-    valid_until: datetime | float | None,
-    pin: str | None,
-    source: str,
+    valid_from: datetime | float | None = None,
+    valid_until: datetime | float | None = None,
+    pin: str | None = None,
+    source: str = "local",
     holder_agency: str | Unset = UNSET,
     holder_on_record: bool = False,
 ) -> int:
@@ -218,14 +218,17 @@ def set_status(
     s: Session,
     now_us: int,
     *,
-    serial: str | None,
-    credential: CardSelector | None,
+    serial: str | None = None,
+    credential: CardSelector | None = None,
     status: Status | str,
     reason: str | None,
     actor: str,
     as_district: bool = False,
 ) -> int:
-    """Move a credential to ``status``; returns its id. District ones only ``as_district``."""
+    """Move the credential named by serial or (format, facility, number) to ``status``.
+
+    Returns its id. District credentials only ``as_district``.
+    """
     who = v.actor(actor)
     new = v.status(status)
     why = v.text(reason, "reason", max_len=REASON_MAX, required=False, multiline=True)
@@ -258,13 +261,13 @@ def set_pin(
     s: Session,
     now_us: int,
     *,
-    serial: str | None,
-    credential: CardSelector | None,
+    serial: str | None = None,
+    credential: CardSelector | None = None,
     pin: str | None,
     actor: str,
     as_district: bool = False,
 ) -> int:
-    """Set (or with None, clear) a credential's PIN (stored hashed); returns its id."""
+    """Set a credential's PIN (4-12 digits, stored hashed), or clear it with None; its id."""
     who = v.actor(actor)
     pin_hash = _pin_hash(pin)
     cred = select_one(s, serial, credential)
@@ -296,14 +299,14 @@ def update_credential(
     s: Session,
     now_us: int,
     *,
-    serial: str | None,
-    credential: CardSelector | None,
-    holder: str | Unset,
-    holder_agency: str | Unset,
-    group: str | Unset,
-    valid_from: When | Unset,
-    valid_until: When | Unset,
-    pin: str | Unset | None,
+    serial: str | None = None,
+    credential: CardSelector | None = None,
+    holder: str | Unset = UNSET,
+    holder_agency: str | Unset = UNSET,
+    group: str | Unset = UNSET,
+    valid_from: When | Unset = UNSET,
+    valid_until: When | Unset = UNSET,
+    pin: str | Unset | None = UNSET,
     actor: str,
     as_district: bool = False,
 ) -> int:

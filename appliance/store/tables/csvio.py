@@ -188,7 +188,11 @@ def _insert_many(conn: Connection, stmt: Insert, rows: list[dict[str, Any]]) -> 
 
 
 def import_csv(s: Session, now_us: int, source: Path | str, *, actor: str) -> int:
-    """Validate every row, then insert all of them or (raising ImportRejected) none."""
+    """Import credentials from a CSV file (Path) or CSV text (str): all rows or none.
+
+    Every row is validated first; ImportRejected lists (line, reason) for every problem.
+    Returns the row count.
+    """
     who = v.actor(actor)
     text = read_text(source)
     groups = group_ids(s)
@@ -211,6 +215,7 @@ def _iso(us: int | None) -> str:
 def export_csv(s: Session, out: TextIO, *, statuses: Iterable[Status | str] | None = None) -> int:
     """Write every credential (or those in ``statuses``) as CSV that import_csv accepts.
 
+    Open ``out`` with newline=''. Returns the row count.
     Cells a spreadsheet would run as formulas are quoted (csvcell.safe_cell); the import undoes it.
     """
     stmt = (

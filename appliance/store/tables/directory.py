@@ -68,7 +68,9 @@ def _holder_row(h: Holder, n: int) -> HolderRow:
     )
 
 
-def search_holders(s: Session, *, search: object, limit: object, offset: object) -> list[HolderRow]:
+def search_holders(
+    s: Session, *, search: str | None = None, limit: int = 50, offset: int = 0
+) -> list[HolderRow]:
     """Holders whose name, agency or badge contains ``search``, by name, one page."""
     lim, off = v.page(limit, offset)
     stmt = _with_counts()
@@ -79,7 +81,7 @@ def search_holders(s: Session, *, search: object, limit: object, offset: object)
     return [_holder_row(h, n) for h, n in s.execute(stmt)]
 
 
-def count_holders(s: Session, *, search: object) -> int:
+def count_holders(s: Session, *, search: str | None = None) -> int:
     """How many holders search_holders would page through."""
     stmt = select(func.count(Holder.id))
     where = _matches(search)
@@ -93,7 +95,7 @@ def all_holders(s: Session) -> list[HolderRow]:
     return [_holder_row(h, n) for h, n in s.execute(_with_counts().order_by(Holder.name))]
 
 
-def get_holder(s: Session, holder_id: object) -> HolderRow | None:
+def get_holder(s: Session, holder_id: int) -> HolderRow | None:
     """One holder by id, with their credential count; None if there is none."""
     if isinstance(holder_id, bool) or not isinstance(holder_id, int):
         raise StoreError(f"holder id must be a whole number, not {v.show(holder_id)}")
@@ -116,7 +118,7 @@ def list_agencies(s: Session) -> list[AgencyRow]:
     return sorted(rows, key=lambda r: (r.name is None, (r.name or "").lower()))
 
 
-def fob_choices(s: Session, *, limit: object) -> list[FobChoice]:
+def fob_choices(s: Session, *, limit: int = 200) -> list[FobChoice]:
     """The first ``limit`` credentials by holder name (then card), for a pick list."""
     lim, _ = v.page(limit, 0)
     stmt = (

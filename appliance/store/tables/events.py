@@ -153,17 +153,20 @@ def event_row(e: Event) -> EventRow:
 def query_events(
     s: Session,
     *,
-    limit: int,
-    after_id: int | None,
-    before_id: int | None,
-    kinds: Iterable[str] | None,
-    serial: str | None,
-    holder: str | None,
-    since: datetime | float | None,
-    until: datetime | float | None,
-    newest_first: bool,
+    limit: int = 100,
+    after_id: int | None = None,
+    before_id: int | None = None,
+    kinds: Iterable[str] | None = None,
+    serial: str | None = None,
+    holder: str | None = None,
+    since: datetime | float | None = None,
+    until: datetime | float | None = None,
+    newest_first: bool = True,
 ) -> list[EventRow]:
-    """Events matching every filter given, by id (= insertion order)."""
+    """Events matching every filter given, by id (= insertion order), newest first by default.
+
+    ``since`` is inclusive, ``until`` exclusive (aware datetimes or Unix seconds).
+    """
     if (
         isinstance(limit, bool)
         or not isinstance(limit, int)

@@ -86,13 +86,16 @@ def _where(report: object, now_us: int, days: object) -> list[ColumnElement[bool
 def fob_report(
     s: Session,
     now_us: int,
-    report: object,
+    report: str,
     *,
-    days: object = None,
-    limit: object,
-    after_id: object,
+    days: int | None = None,
+    limit: int = 100,
+    after_id: int | None = None,
 ) -> list[FobReportRow]:
-    """One page of a report, by credential id ascending (keyset paging with ``after_id``)."""
+    """One page of a report (never_used, not_seen ``days``, lost), by credential id ascending.
+
+    Keyset paging with ``after_id``.
+    """
     lim = check_limit(limit)
     after = check_cursor(after_id, "after_id")
     conditions = _where(report, now_us, days)
@@ -125,7 +128,7 @@ def fob_report(
     return rows
 
 
-def count_report(s: Session, now_us: int, report: object, *, days: object = None) -> int:
+def count_report(s: Session, now_us: int, report: str, *, days: int | None = None) -> int:
     """How many credentials the report holds in all."""
     stmt = select(func.count(Credential.id)).where(*_where(report, now_us, days))
     return int(s.execute(stmt).scalar_one())

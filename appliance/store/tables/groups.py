@@ -118,16 +118,16 @@ def add_group(
     now_us: int,
     name: str,
     *,
-    doors: Iterable[str] | None,
-    always: bool,
-    schedule: Iterable[Mapping[str, Any] | ScheduleWindow] | None,
-    holidays: Iterable[date | str],
-    lockdown_immune: bool,
-    pin_required: bool,
+    doors: Iterable[str] | None = None,
+    always: bool = True,
+    schedule: Iterable[Mapping[str, Any] | ScheduleWindow] | None = None,
+    holidays: Iterable[date | str] = (),
+    lockdown_immune: bool = False,
+    pin_required: bool = False,
     actor: str,
     builtin: bool = False,
 ) -> int:
-    """Create a group; returns its id."""
+    """Create a group; returns its id. ``doors`` None: every door; a schedule only if not always."""
     who = v.actor(actor)
     clean = group_name(name)
     door_names = v.doors(doors)
@@ -160,12 +160,12 @@ def update_group(
     now_us: int,
     name: str,
     *,
-    doors: Iterable[str] | Unset | None,
-    always: bool | Unset,
-    schedule: Iterable[Mapping[str, Any] | ScheduleWindow] | Unset | None,
-    holidays: Iterable[date | str] | Unset,
-    lockdown_immune: bool | Unset,
-    pin_required: bool | Unset,
+    doors: Iterable[str] | Unset | None = UNSET,
+    always: bool | Unset = UNSET,
+    schedule: Iterable[Mapping[str, Any] | ScheduleWindow] | Unset | None = UNSET,
+    holidays: Iterable[date | str] | Unset = UNSET,
+    lockdown_immune: bool | Unset = UNSET,
+    pin_required: bool | Unset = UNSET,
     actor: str,
     as_district: bool = False,
 ) -> None:

@@ -97,16 +97,28 @@ def _filtered(stmt: Select[*Ts], status: object, holder: object, search: object)
 
 
 def list_credentials(
-    s: Session, *, status: object, holder: object, search: object, limit: object, offset: object
+    s: Session,
+    *,
+    status: Status | str | None = None,
+    holder: str | None = None,
+    search: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[CredentialRow]:
-    """Credentials matching every filter, newest first."""
+    """Credentials matching every filter, newest first; search matches names, serials, cards."""
     lim, off = v.page(limit, offset)
     stmt = _filtered(_joined(), status, holder, search)
     stmt = stmt.order_by(Credential.id.desc()).limit(lim).offset(off)
     return [_row(cred, name, agency, group) for cred, name, agency, group in s.execute(stmt)]
 
 
-def count_credentials(s: Session, *, status: object, holder: object, search: object) -> int:
+def count_credentials(
+    s: Session,
+    *,
+    status: Status | str | None = None,
+    holder: str | None = None,
+    search: str | None = None,
+) -> int:
     """How many credentials list_credentials would page through."""
     base = (
         select(func.count(Credential.id))
@@ -123,7 +135,7 @@ def credential_row(s: Session, cred_id: int) -> CredentialRow:
 
 
 def get_credential(
-    s: Session, *, serial: object, credential: CardSelector | None
+    s: Session, *, serial: str | None = None, credential: CardSelector | None = None
 ) -> CredentialRow | None:
     """One credential by serial or (format, facility, number); None if not on record."""
     try:

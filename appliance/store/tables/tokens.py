@@ -19,9 +19,7 @@ def token_digest(value: object) -> str:
     return v.sha256_hex(value, "an API token")
 
 
-def set_token_digest(
-    s: Session, now_us: int, name: object, digest: str | None, *, actor: str
-) -> None:
+def set_token_digest(s: Session, now_us: int, name: str, digest: str | None, *, actor: str) -> None:
     """Replace (or, with None, revoke) an account's API token digest; recorded in the audit log."""
     who = v.actor(actor)
     clean = username(name)
@@ -39,7 +37,7 @@ def set_token_digest(
     log_change(s, now_us, actor=who, action=action, detail={"username": clean, "replaced": had})
 
 
-def token_owner(s: Session, user_id: object) -> tuple[AdminUserRow, str | None] | None:
+def token_owner(s: Session, user_id: int) -> tuple[AdminUserRow, str | None] | None:
     """The account with this id and its token digest (None if it has none), or None."""
     row = get_user_by_id(s, user_id)
     if row is None:

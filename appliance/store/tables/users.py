@@ -81,21 +81,24 @@ def _find(s: Session, name: str) -> AdminUser | None:
 
 
 def count_users(s: Session) -> int:
-    """How many accounts exist (disabled ones included)."""
+    """How many accounts exist, disabled ones included (0 until the setup code has been used)."""
     return int(s.execute(select(func.count(AdminUser.id))).scalar_one())
 
 
 def add_user(
     s: Session,
     now_us: int,
-    name: object,
-    password_hash: object,
-    new_role: object,
+    name: str,
+    password_hash: str,
+    new_role: str,
     *,
     actor: str,
     first: bool = False,
 ) -> int:
-    """Create an account; with ``first``, only while no account exists (the setup code's use)."""
+    """Create an account from a password hash; returns its id.
+
+    With ``first``, only while no account exists (the setup code's use).
+    """
     who = v.actor(actor)
     clean = username(name)
     hashed = _hash(password_hash)
@@ -120,8 +123,8 @@ def add_user(
     return user.id
 
 
-def set_disabled(s: Session, now_us: int, name: object, disabled: bool, *, actor: str) -> None:
-    """Disable or re-enable an account; the last enabled admin cannot be disabled."""
+def set_disabled(s: Session, now_us: int, name: str, disabled: bool, *, actor: str) -> None:
+    """Disable (ending its sessions) or re-enable an account; never the last enabled admin."""
     who = v.actor(actor)
     clean = username(name)
     flag = v.flag(disabled, "disabled")
@@ -171,7 +174,7 @@ def end_sessions(s: Session, user_id: int) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def set_role(s: Session, now_us: int, name: object, new_role: object, *, actor: str) -> bool:
+def set_role(s: Session, now_us: int, name: str, new_role: str, *, actor: str) -> bool:
     """Change an account's role (never the last enabled admin's); its sessions end. Changed?"""
     who = v.actor(actor)
     user = _existing(s, name)
