@@ -18,7 +18,7 @@ import appliance.cli.common
 import appliance.config
 from appliance.cli import cards
 from appliance.config import Config
-from appliance.controller import control
+from appliance import control
 from appliance.district.console import District, Publisher
 from appliance.district.state import VERSION, DistrictStore
 from appliance.fleet.link import LinkError
@@ -54,7 +54,7 @@ def no_box(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     monkeypatch.setattr(appliance.config, "parse_config", refuse("parse_config"))
     monkeypatch.setattr(Config, "__init__", refuse("Config()"))
     monkeypatch.setattr(Config, "model_validate", classmethod(refuse("Config.model_validate")))
-    monkeypatch.setattr(control, "request", refuse("the control client"))
+    monkeypatch.setattr(control.Control, "request", refuse("the control client"))
     real_connect = socket.socket.connect
 
     def connect(sock: socket.socket, address: Any) -> None:
