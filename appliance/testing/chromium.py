@@ -1,8 +1,10 @@
 """Debian's Chromium for Playwright: where it is and the flags a headless run in a container needs.
 
 Not an emulator: the one place the browser tests (tests/browser) and docs/screenshots.py take the
-browser from, so both drive the same one the same way. Playwright itself is not imported here;
-``playwright`` (the ``dev`` extra) and Debian's ``chromium`` package are needed to use these.
+browser from, so both drive the same one the same way.
+
+Limits: Debian's path only. Playwright itself is not imported here; ``playwright`` (the ``dev``
+extra) and Debian's ``chromium`` package are needed to use these.
 """
 
 from __future__ import annotations

@@ -3,8 +3,15 @@
 It speaks the socket protocol of shared/reference/pigpio-protocol.md: commands on a control socket,
 12-byte reports on a socket that sent NOIB. Inputs are played as ``(gpio, level, offset_us)`` edges,
 in a burst or in real time; outputs (MODES/WRITE) are recorded with the levels each pin drove.
+``python -m appliance.testing.pigpiod --port N`` runs it as a process of its own (see ``main``).
 
 Stop every client before the emulator: pigpio's notification thread spins on a closed socket.
+
+Limits: the commands a door uses (MODES, MODEG, PUD, READ, WRITE, WDOG, BR1, TICK, HWVER, PIGPV,
+the notification ones, FG; FN is accepted but its noise filter is not modelled); anything else
+(PWM, servo, waves, I2C, SPI, serial, scripts) answers "unknown command". GPIOs 0-31 take input
+edges, 0-53 modes and levels. The tick runs on ``time.perf_counter``, so a real-time play is as
+punctual as this process's threads; a burst is stamped exactly.
 
 This module is the entry point: the protocol's numbers (``pigpiod_protocol``), edge planning
 (``pigpiod_plan``) and the GPIO bank with its commands (``pigpiod_pins``) are re-exported here.

@@ -2,6 +2,8 @@
 
 Everything here runs under ``self._lock``; the sockets, threads and plays around it are in
 ``appliance.testing.pigpiod``, which builds the emulator on this class.
+
+Limits: a part of the pigpiod emulator; see ``appliance.testing.pigpiod``.
 """
 
 from __future__ import annotations
