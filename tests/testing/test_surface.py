@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import doctest
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +83,12 @@ def test_the_import_checker_sees_lazy_imports(tmp_path: Path) -> None:
     sample.write_text("import os\n\ndef f():\n    from tests.fleet import x\n    import pytest\n")
     assert imports(sample) == [(1, "os"), (4, "tests.fleet"), (5, "pytest")]
     assert is_under("tests.fleet", "tests") and not is_under("testsuite", "tests")
+
+
+def test_the_development_pages_example_runs() -> None:
+    page = (ROOT / "docs" / "development.md").read_text()
+    section = page.split("## Emulators", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```python\n(.*?)^```$", section, re.S | re.M)
+    assert len(blocks) == 1
+    exec(compile(blocks[0], "docs/development.md", "exec"), {})  # its asserts are the test
+    assert "python -m appliance.testing.pigpiod --port 8888" in section
