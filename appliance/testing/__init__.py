@@ -65,5 +65,6 @@ and its flags for Playwright.
 
 Helpers that check rather than emulate (``box.EventWaiter.wait``, ``box.running_box``,
 ``box.start_controller_process``, ``wiegand_cards.check_events``) raise ``AssertionError``, as a
-test's own assert would, so any test runner reports them as failures.
+test's own assert would, so any test runner reports them as failures (some are plain ``assert``
+statements: do not run them under ``python -O``).
 """
