@@ -176,18 +176,15 @@ def _load(name: str, loader: str) -> Callable[..., Any]:
 
 def edge_source(name: str, d0: int, d1: int, **options: Any) -> EdgeSource:
     """Build the named back-end's edge source for a reader on BCM pins ``d0``/``d1``."""
-    if name not in READER_BACKENDS:
-        if name in BACKENDS:
-            raise HardwareError(
-                f"the {name} backend cannot read the Wiegand reader (it drives outputs only): "
-                f"expected one of {_known(READER_BACKENDS)}"
-            )
-        raise HardwareError(
-            f"unknown gpio backend {name!r}: expected one of {_known(READER_BACKENDS)}"
+    entry = BACKENDS.get(name) if isinstance(name, str) else None
+    if entry is None or entry.edges is None:
+        what = (
+            f"the {name} backend cannot read the Wiegand reader (it drives outputs only)"
+            if entry is not None
+            else f"unknown gpio backend {name!r}"
         )
-    edges = BACKENDS[name].edges
-    assert edges is not None
-    source: EdgeSource = _load(name, edges)(d0, d1, **options)
+        raise HardwareError(f"{what}: expected one of {_known(READER_BACKENDS)}")
+    source: EdgeSource = _load(name, entry.edges)(d0, d1, **options)
     return source
 
 
