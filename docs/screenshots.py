@@ -23,7 +23,7 @@ from appliance.cli.demo_web import wait_for_port  # noqa: E402
 from appliance.config import load_config  # noqa: E402
 from appliance.store import Store  # noqa: E402
 from appliance.testing.box import start_controller_process  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from appliance.testing.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from webui.security import make_hasher  # noqa: E402
 
 OUT = ROOT / "docs" / "img"

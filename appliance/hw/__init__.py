@@ -1,7 +1,10 @@
 """Hardware behind one small interface: reader edge sources, gpiozero pin factories for outputs.
 
-Back-ends are sibling modules (``pigpio``, ``gpiod``, ``mock``), chosen by name from the config,
-like gpiozero's pin factories. This package is the only code that imports pigpio, gpiod or gpiozero.
+Back-ends are sibling modules (``pigpio``, ``gpiod``, ``lgpio``, ``rpigpio``, ``mock``), listed once
+in ``BACKENDS`` (as python-can lists its interfaces) and chosen by name from the config, like
+gpiozero's pin factories: ``edge_source(name, d0, d1)`` builds the reader's edge source and
+``pin_factory(name)`` the gpiozero pin factory for the outputs. A back-end's module is imported only
+when it is used. This package is the only code that imports pigpio, gpiod, lgpio or gpiozero.
 """
 
 from __future__ import annotations
@@ -9,11 +12,29 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from appliance.wiegand.edges import D0, D1, HIGH, LOW, TIMEOUT, Edge
 
-__all__ = ["D0", "D1", "HIGH", "LOW", "TIMEOUT", "Edge", "EdgeSink", "EdgeSource", "HardwareError"]
+__all__ = [
+    "BACKENDS",
+    "D0",
+    "D1",
+    "HIGH",
+    "LOW",
+    "OUTPUT_BACKENDS",
+    "READER_BACKENDS",
+    "TIMEOUT",
+    "Backend",
+    "Edge",
+    "EdgeSink",
+    "EdgeSource",
+    "HardwareError",
+    "backend",
+    "edge_source",
+    "outputs_for",
+    "pin_factory",
+]
 
 EdgeSink = Callable[[Edge], None]
 
@@ -66,23 +87,111 @@ class HardwareError(RuntimeError):
     """A back-end could not be reached or configured; the message says which and why."""
 
 
-BACKENDS = ("pigpio", "gpiod", "mock")
+class Backend(NamedTuple):
+    """One back-end in ``BACKENDS``: how to build its edge source and its pin factory, lazily.
+
+    ``edges`` and ``pins`` are ``"module:function"`` loaders, imported only when used (pigpio,
+    gpiod and lgpio may be absent). ``edges`` is None for a back-end that cannot time a reader's
+    edges; ``pins`` may instead name another back-end whose pin factory drives this one's outputs.
+    """
+
+    edges: str | None
+    pins: str
+    description: str
+    needs: str  # what to install when its module will not import
 
 
-def edge_source(backend: str, d0: int, d1: int, **options: Any) -> EdgeSource:
-    """Build the named back-end's edge source for a reader on BCM pins ``d0``/``d1``."""
-    if backend not in BACKENDS:
+#: Every back-end by the name a config gives it (``gpio.backend``, ``gpio.outputs``), like
+#: python-can's ``BACKENDS``: name -> (edge source factory, pin factory loader or name, ...).
+BACKENDS: dict[str, Backend] = {
+    "pigpio": Backend(
+        "appliance.hw.pigpio_backend:make_edge_source",
+        "appliance.hw.pigpio_backend:make_pin_factory",
+        "pigpiod's µs-stamped callbacks for the reader; outputs through pigpiod (Pi 3, 4, CM4)",
+        "the pigpio client (apt install python3-pigpio, or pip install pigpio) and pigpiod",
+    ),
+    "gpiod": Backend(
+        "appliance.hw.gpiod_backend:make_edge_source",
+        "lgpio",
+        "libgpiod v2 edge events stamped by the kernel (ns); outputs through lgpio (Pi 5)",
+        "libgpiod's Python binding (pip install 'gpiod>=2.2')",
+    ),
+    "lgpio": Backend(
+        None,
+        "appliance.hw.lgpio_backend:make_pin_factory",
+        "outputs and slow inputs through lgpio, with pins that never glitch (Pi 5)",
+        "lgpio (pip install 'doorward[lgpio]')",
+    ),
+    "rpigpio": Backend(
+        None,
+        "appliance.hw.rpigpio_backend:make_pin_factory",
+        "outputs and slow inputs through RPi.GPIO (no edge timestamps: never the reader)",
+        "RPi.GPIO (apt install python3-rpi.gpio, or pip install RPi.GPIO)",
+    ),
+    "mock": Backend(
+        "appliance.hw.mock_backend:make_edge_source",
+        "appliance.hw.mock_backend:make_pin_factory",
+        "in-process: a reader a test or the demo plays cards on, pins that model the latch",
+        "gpiozero",
+    ),
+}
+
+#: The back-ends that can read a Wiegand reader (``gpio.backend``).
+READER_BACKENDS = tuple(name for name, b in BACKENDS.items() if b.edges is not None)
+#: The back-ends with a pin factory of their own (``gpio.outputs``).
+OUTPUT_BACKENDS = tuple(name for name, b in BACKENDS.items() if ":" in b.pins)
+
+
+def _known(names: tuple[str, ...]) -> str:
+    return ", ".join(names)
+
+
+def backend(name: str) -> Backend:
+    """The registered back-end ``name``; HardwareError names the known ones otherwise."""
+    try:
+        return BACKENDS[name]
+    except (KeyError, TypeError):
         raise HardwareError(
-            f"unknown gpio backend {backend!r}: expected one of {', '.join(BACKENDS)}"
+            f"unknown gpio backend {name!r}: expected one of {_known(tuple(BACKENDS))}"
+        ) from None
+
+
+def outputs_for(name: str) -> str:
+    """The back-end whose pin factory drives outputs next to reader back-end ``name``."""
+    pins = backend(name).pins
+    return name if ":" in pins else pins
+
+
+def _load(name: str, loader: str) -> Callable[..., Any]:
+    module_name, _, function = loader.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise HardwareError(
+            f"the {name} backend cannot load: {exc}; it needs {BACKENDS[name].needs}"
+        ) from exc
+    made: Callable[..., Any] = getattr(module, function)
+    return made
+
+
+def edge_source(name: str, d0: int, d1: int, **options: Any) -> EdgeSource:
+    """Build the named back-end's edge source for a reader on BCM pins ``d0``/``d1``."""
+    entry = BACKENDS.get(name) if isinstance(name, str) else None
+    if entry is None or entry.edges is None:
+        what = (
+            f"the {name} backend cannot read the Wiegand reader (it drives outputs only)"
+            if entry is not None
+            else f"unknown gpio backend {name!r}"
         )
-    module = importlib.import_module(f"appliance.hw.{backend}_backend")
-    source: EdgeSource = module.make_edge_source(d0, d1, **options)
+        raise HardwareError(f"{what}: expected one of {_known(READER_BACKENDS)}")
+    source: EdgeSource = _load(name, entry.edges)(d0, d1, **options)
     return source
 
 
-def pin_factory(backend: str, **options: Any) -> Any:
-    """The gpiozero pin factory that drives outputs for the named back-end."""
-    if backend not in (*BACKENDS, "lgpio", "rpigpio"):
-        raise HardwareError(f"unknown gpio backend {backend!r}")
-    module = importlib.import_module(f"appliance.hw.{backend}_backend")
-    return module.make_pin_factory(**options)
+def pin_factory(name: str, **options: Any) -> Any:
+    """The gpiozero pin factory that drives outputs for the named back-end.
+
+    A reader back-end without pins of its own (gpiod) gets the one it names (lgpio).
+    """
+    target = outputs_for(name)
+    return _load(target, BACKENDS[target].pins)(**options)

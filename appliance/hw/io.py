@@ -1,9 +1,11 @@
 """Door outputs (strike relay, reader LED and beeper) and inputs (DPS, REX) over gpiozero.
 
-The door logic uses these and never imports gpiozero. An output is glitch-free because the
-factories' pin classes set the level before (or as) the line becomes an output: ``LatchingMockPin``,
-lgpio's ``SafeLGPIOPin``, pigpio's and RPi.GPIO's own ``output_with_state``. So a relay built with
-``initial_active=False`` is never driven to its active level while it is being set up.
+The door logic uses these and never imports gpiozero. The pin factory they take comes from the one
+back-end registry, ``appliance.hw.pin_factory(name)`` (see ``hw.BACKENDS``). An output is
+glitch-free because the factories' pin classes set the level before (or as) the line becomes an
+output: ``LatchingMockPin``, lgpio's ``SafeLGPIOPin``, pigpio's and RPi.GPIO's own
+``output_with_state``. So a relay built with ``initial_active=False`` is never driven to its active
+level while it is being set up.
 """
 
 from __future__ import annotations

@@ -1,4 +1,16 @@
-"""A whole box in the test process: config, seeded store, and a running controller."""
+"""A whole box in the test process: config, seeded store, and a running controller.
+
+``running_box(tmp_path)`` writes a door config (``write_config``: the mock back-end, reader on
+GPIO 14/15, strike on 26, any extra TOML), seeds a store (``seed``: three responders, one of them
+lost, a staff card) and runs a ``Controller`` on a thread; ``mock(controller)`` is its reader to
+play cards on and ``EventWaiter`` waits for the audit records it writes.
+``start_controller_process`` runs ``doorward run`` as a process of its own (on a pigpiod emulator
+if given) once it is ready.
+
+Limits: the in-process controller is the real one but not the service: no systemd notify, no
+watchdog, no admin page. ``EventWaiter.wait``, ``mock``, ``running_box`` and
+``start_controller_process`` check as they go and raise ``AssertionError`` (a test failure).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""District rows as the fleet agent would write them, for tests of the box's guard and pages."""
+"""District rows as the fleet agent would write them, for tests of the box's guard and pages.
+
+Limits: the rows are written straight through the box's ``Store`` with ``source='district'``, as
+the fleet's apply code would leave them; no signed list, broker or agent is involved.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,12 @@
 ``FakeChip`` is called like ``gpiod.request_lines`` and returns a ``FakeLineRequest``: real
 ``gpiod.EdgeEvent`` objects a test pushes are queued behind an os.pipe fd, one byte per event,
 so poll/select on ``fd`` behaves like the kernel's: readable exactly while events are queued.
+``FakeLgpio`` is a module object to put in ``sys.modules["lgpio"]`` for gpiozero's LGPIOFactory;
+``driven[pin]`` lists every level a pin drove as an output, so a glitch shows.
+
+Limits: only what the gpiod back-end uses (edge events, ``get_values``, ``release``; no output
+lines, no reconfiguring, timestamps as the test gives them). FakeLgpio claims, reads and writes
+pins; it has no alerts (input callbacks), PWM, I2C or SPI. Needs the ``gpiod`` binding installed.
 """
 
 from __future__ import annotations

@@ -1,7 +1,12 @@
 """A real Eclipse Mosquitto broker on 127.0.0.1 for the fleet tests: free port, temp config.
 
 Persistence is on, so a restart keeps retained messages and the QoS 1 messages queued for
-persistent sessions (the broker saves them when it stops; ``kill`` is the crash case).
+persistent sessions (the broker saves them when it stops; ``kill`` is the crash case). With
+``tls={"ca", "cert", "key"}`` (e.g. from ``appliance.testing.pki``) it requires client
+certificates and takes each client's certificate name as its user name.
+
+Limits: not an emulator: it runs Debian's ``mosquitto`` binary (``apt install mosquitto``), on
+loopback only, anonymous without TLS and with no ACLs. ``start`` polls the port for up to 10 s.
 """
 
 from __future__ import annotations

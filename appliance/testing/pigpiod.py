@@ -3,8 +3,15 @@
 It speaks the socket protocol of shared/reference/pigpio-protocol.md: commands on a control socket,
 12-byte reports on a socket that sent NOIB. Inputs are played as ``(gpio, level, offset_us)`` edges,
 in a burst or in real time; outputs (MODES/WRITE) are recorded with the levels each pin drove.
+``python -m appliance.testing.pigpiod --port N`` runs it as a process of its own (see ``main``).
 
 Stop every client before the emulator: pigpio's notification thread spins on a closed socket.
+
+Limits: the commands a door uses (MODES, MODEG, PUD, READ, WRITE, WDOG, BR1, TICK, HWVER, PIGPV,
+the notification ones, FG; FN is accepted but its noise filter is not modelled); anything else
+(PWM, servo, waves, I2C, SPI, serial, scripts) answers "unknown command". GPIOs 0-31 take input
+edges, 0-53 modes and levels. The tick runs on ``time.perf_counter``, so a real-time play is as
+punctual as this process's threads; a burst is stamped exactly.
 
 This module is the entry point: the protocol's numbers (``pigpiod_protocol``), edge planning
 (``pigpiod_plan``) and the GPIO bank with its commands (``pigpiod_pins``) are re-exported here.
@@ -12,14 +19,17 @@ This module is the entry point: the protocol's numbers (``pigpiod_protocol``), e
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
+import signal
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from typing import NamedTuple
 
@@ -354,3 +364,81 @@ class PigpiodEmulator(PinBank):
                 pending = [due for due in self._wdog_due if due is not None]
                 timeout = max(0.0, (min(pending) - self._now()) / 1e6) if pending else None
                 self._wd_wake.wait(timeout)
+
+
+# -- standalone: python -m appliance.testing.pigpiod ---------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m appliance.testing.pigpiod",
+        description="A pigpiod emulator on loopback: point a pigpio client (PIGPIO_ADDR, "
+        "PIGPIO_PORT) or 'doorward run' with backend = \"pigpio\" at it. Output commands are "
+        "printed; with --stdin each line read (a card's bits, e.g. 26 zeros and ones) is played "
+        "on D0/D1 as a reader would. Stop it with Ctrl-C or SIGTERM.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8888, help="port to listen on (8888, pigpiod's; 0: a free one)"
+    )
+    parser.add_argument("--d0", type=int, default=14, help="the reader's D0 GPIO (14)")
+    parser.add_argument("--d1", type=int, default=15, help="the reader's D1 GPIO (15)")
+    parser.add_argument(
+        "--interval-us", type=int, default=2000, help="µs between a card's bits (2000)"
+    )
+    parser.add_argument(
+        "--stdin",
+        action=argparse.BooleanOptionalAction,  # not a literal: tests/core scans action="..."
+        default=False,
+        help="play each line of stdin as a card's bits",
+    )
+    return parser
+
+
+def _play_lines(emu: PigpiodEmulator, args: argparse.Namespace, say: Callable[[str], None]) -> None:
+    for line in sys.stdin:
+        bits = line.strip()
+        if not bits:
+            continue
+        if set(bits) - {"0", "1"}:
+            say(f"not a card's bits (zeros and ones): {bits!r}")
+            continue
+        edges = card_edges(bits, args.d0, args.d1, interval_us=args.interval_us)
+        result = emu.play(edges, realtime=True)
+        say(f"played {len(bits)} bits on GPIO{args.d0}/GPIO{args.d1}: {result.reports} reports")
+    say("stdin closed: no more cards, still serving")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the emulator until SIGINT or SIGTERM; 0 when stopped, 2 on bad arguments."""
+    args = _parser().parse_args(argv)
+    lock = threading.Lock()
+
+    def say(text: str) -> None:
+        with lock:
+            print(text, flush=True)
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    emu = PigpiodEmulator(args.host, args.port)
+    emu.on_output = lambda r: say(f"GPIO{r.gpio} {r.what} {r.value} at tick {r.tick}")
+    try:
+        emu.start()
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    say(
+        f"pigpiod emulator on {emu.host}:{emu.port} (PIGPIO_ADDR={emu.host} PIGPIO_PORT={emu.port})"
+    )
+    if args.stdin:
+        threading.Thread(target=_play_lines, args=(emu, args, say), daemon=True).start()
+    try:
+        while not stop.wait(3600):  # woken by the signal handlers
+            pass
+    finally:
+        emu.stop()
+    say("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,6 +2,8 @@
 
 Everything here runs under ``self._lock``; the sockets, threads and plays around it are in
 ``appliance.testing.pigpiod``, which builds the emulator on this class.
+
+Limits: a part of the pigpiod emulator; see ``appliance.testing.pigpiod``.
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ class PinBank:
         self._reported = self._actual
         self._notifiers: dict[int, Notifier] = {}
         self._records: list[OutputRecord] = []
+        #: Called with each MODES/WRITE record as it happens (under the bank's lock: keep it short).
+        self.on_output: Callable[[OutputRecord], None] | None = None
         self._driven: dict[int, list[int]] = {}
         self._handlers: dict[int, Callable[[int, int, bytes], int]] = {
             MODES: self._cmd_modes, MODEG: self._cmd_modeg, PUD: self._cmd_pud,
@@ -199,7 +203,10 @@ class PinBank:
             return self._writes.wait_for(find, timeout)
 
     def _record(self, gpio: int, what: str, value: int) -> None:
-        self._records.append(OutputRecord(self.tick(), time.perf_counter(), gpio, what, value))
+        record = OutputRecord(self.tick(), time.perf_counter(), gpio, what, value)
+        self._records.append(record)
+        if self.on_output is not None:
+            self.on_output(record)
 
     def _drive(self, gpio: int, level: int, became_output: bool) -> None:
         driven = self._driven.setdefault(gpio, [])

@@ -2,6 +2,8 @@
 
 An edge is ``(gpio, level, offset_us)``. A plan turns edges into actions, each a raw level change,
 a report of one, or both, at an offset, so a burst and a real-time play report the same things.
+
+Limits: a part of the pigpiod emulator; see ``appliance.testing.pigpiod``.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 See shared/reference/pigpio-protocol.md: a command is four little-endian uint32 (cmd, p1, p2, p3)
 with p3 bytes of extension; a report on a notification socket is 12 bytes.
+
+Limits: a part of the pigpiod emulator; see ``appliance.testing.pigpiod``.
 """
 
 from __future__ import annotations

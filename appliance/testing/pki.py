@@ -1,4 +1,8 @@
-"""A throwaway certificate authority for TLS tests: a CA, a server certificate, client ones."""
+"""A throwaway certificate authority for TLS tests: a CA, a server certificate, client ones.
+
+Limits: for tests only: unencrypted EC P-256 keys on disk, certificates valid for a day, a server
+certificate only for 127.0.0.1, no revocation. Needs ``cryptography``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""A recording output for door tests: every on/off with the order it happened in."""
+"""A recording output for door tests: every on/off with the order it happened in.
+
+Limits: it has the ``appliance.hw.io.Output`` shape (``on``, ``off``, ``is_active``) and no
+timing or thread safety: a test reads ``history`` after the door has acted.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,10 @@
 """Cards for WiegandReader tests: any card a reader may present, and a check of what it gave back.
 
-Shared by the tests of tests/wiegand/test_reader.py; the driver itself is in wiegand_drive.
+``cards`` and ``presented`` are hypothesis strategies (any known format, and its waveform);
+``drive`` plays waves into a ``WiegandReader`` through ``wiegand_drive.Driver``.
+
+Limits: needs ``hypothesis`` (the ``dev`` extra). ``check_events`` is an assertion helper: it
+raises ``AssertionError`` when a reader's events or health counters disagree with each other.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """Drive a Wiegand target on a fake clock, and the waveforms, noise and garbage to drive it with.
 
 The driver feeds edges and polls at every deadline the target asks for (as the controller's loop
-does). Shared by tests/wiegand/test_frames.py (FrameAssembler) and test_reader.py (WiegandReader).
+does), for a ``FrameAssembler`` or a ``WiegandReader``: no threads and no wall clock.
+
+Limits: needs ``hypothesis`` (the ``dev`` extra) for its strategies. The driver asserts as it goes
+(``AssertionError`` on a busy poll, or on more than ``MAX_POLLS`` polls in a row: a stall).
 """
 
 from __future__ import annotations
