@@ -16,9 +16,9 @@ import pytest
 
 import appliance.cli.common
 import appliance.config
+from appliance import control
 from appliance.cli import cards
 from appliance.config import Config
-from appliance import control
 from appliance.district.console import District, Publisher
 from appliance.district.state import VERSION, DistrictStore
 from appliance.fleet.link import LinkError
