@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from appliance.core.backends import outputs_of
 from appliance.core.model import Window
 from appliance.core.schedule import schedule, to_window
 from appliance.fleet.section import BrokerLink as BrokerLink  # the console's district.toml
@@ -289,10 +290,7 @@ class Config(_Section):
     @property
     def outputs_backend(self) -> str:
         """The gpiozero pin factory for outputs: as configured, or the reader back-end's match."""
-        return (
-            self.gpio.outputs
-            or {"pigpio": "pigpio", "gpiod": "lgpio", "mock": "mock"}[self.gpio.backend]
-        )
+        return self.gpio.outputs or outputs_of(self.gpio.backend)
 
 
 def _describe(exc: ValidationError, path: Path | str) -> str:

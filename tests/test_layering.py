@@ -451,7 +451,7 @@ CASES = [
     ),
     ("appliance/door.py", "from appliance.testing import box\n", "appliance.testing.box"),
     ("appliance/cli/door.py", "from appliance.testing.box import Box\n", "appliance.testing.box"),
-    ("appliance/cli/demo.py", "from appliance.testing.box import Box\n", None),
+    ("appliance/cli/demo.py", "from appliance.testing.box import Box\n", "appliance.testing.box"),
     ("appliance/cli/demo.py", "import webui\n", None),
 ]
 

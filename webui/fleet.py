@@ -15,7 +15,7 @@ from webui.state import state
 bp = Blueprint("fleet", __name__, url_prefix="/fleet")
 NOT_A_MEMBER = "Not part of a fleet: this box's config has no [fleet] section."
 NOT_REPORTED = "the fleet agent has not reported yet (is doorward fleet-agent running?)"
-# What the agent writes (appliance/store/fleet_state.py), in the order the page shows it.
+# What the agent writes (appliance/store/fleet/link.py), in the order the page shows it.
 LABELS = {
     "connected": "Link to the broker",
     "broker": "Broker",

@@ -1,7 +1,8 @@
 """Schema added by migration 0003: the district console's own tables.
 
-A box has them too (one schema everywhere) but leaves them empty. Imported by the store
-package, so ``Base.metadata`` holds them whenever the Store is imported.
+A box has them too (one schema, one migration chain in appliance/store/schema/migrations) but
+leaves them empty. The box's store never imports this module: ``Base.metadata`` holds these tables
+once the district's code (or a test, or a developer autogenerating a migration) has imported it.
 """
 
 from __future__ import annotations

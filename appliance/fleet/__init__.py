@@ -2,5 +2,6 @@
 
 Boxes and the district console talk only through an MQTT broker; boxes dial out. ``signing``
 seals and opens envelopes, ``messages`` checks every field, ``topics`` names where things go,
-``agent`` is the box's side (``doorward fleet-agent``) and ``console`` the district's.
+``section`` checks a box's ``[fleet]`` config, ``link`` is the MQTT connection and ``agent`` the
+box's side (``doorward fleet-agent``); the district's side is ``appliance.district``.
 """

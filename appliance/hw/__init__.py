@@ -12,8 +12,9 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
+from appliance.core.backends import BACKENDS, OUTPUT_BACKENDS, READER_BACKENDS, Backend, outputs_of
 from appliance.wiegand.edges import D0, D1, HIGH, LOW, TIMEOUT, Edge
 
 __all__ = [
@@ -87,61 +88,6 @@ class HardwareError(RuntimeError):
     """A back-end could not be reached or configured; the message says which and why."""
 
 
-class Backend(NamedTuple):
-    """One back-end in ``BACKENDS``: how to build its edge source and its pin factory, lazily.
-
-    ``edges`` and ``pins`` are ``"module:function"`` loaders, imported only when used (pigpio,
-    gpiod and lgpio may be absent). ``edges`` is None for a back-end that cannot time a reader's
-    edges; ``pins`` may instead name another back-end whose pin factory drives this one's outputs.
-    """
-
-    edges: str | None
-    pins: str
-    description: str
-    needs: str  # what to install when its module will not import
-
-
-#: Every back-end by the name a config gives it (``gpio.backend``, ``gpio.outputs``), like
-#: python-can's ``BACKENDS``: name -> (edge source factory, pin factory loader or name, ...).
-BACKENDS: dict[str, Backend] = {
-    "pigpio": Backend(
-        "appliance.hw.pigpio_backend:make_edge_source",
-        "appliance.hw.pigpio_backend:make_pin_factory",
-        "pigpiod's µs-stamped callbacks for the reader; outputs through pigpiod (Pi 3, 4, CM4)",
-        "the pigpio client (apt install python3-pigpio, or pip install pigpio) and pigpiod",
-    ),
-    "gpiod": Backend(
-        "appliance.hw.gpiod_backend:make_edge_source",
-        "lgpio",
-        "libgpiod v2 edge events stamped by the kernel (ns); outputs through lgpio (Pi 5)",
-        "libgpiod's Python binding (pip install 'gpiod>=2.2')",
-    ),
-    "lgpio": Backend(
-        None,
-        "appliance.hw.lgpio_backend:make_pin_factory",
-        "outputs and slow inputs through lgpio, with pins that never glitch (Pi 5)",
-        "lgpio (pip install 'doorward[lgpio]')",
-    ),
-    "rpigpio": Backend(
-        None,
-        "appliance.hw.rpigpio_backend:make_pin_factory",
-        "outputs and slow inputs through RPi.GPIO (no edge timestamps: never the reader)",
-        "RPi.GPIO (apt install python3-rpi.gpio, or pip install RPi.GPIO)",
-    ),
-    "mock": Backend(
-        "appliance.hw.mock_backend:make_edge_source",
-        "appliance.hw.mock_backend:make_pin_factory",
-        "in-process: a reader a test or the demo plays cards on, pins that model the latch",
-        "gpiozero",
-    ),
-}
-
-#: The back-ends that can read a Wiegand reader (``gpio.backend``).
-READER_BACKENDS = tuple(name for name, b in BACKENDS.items() if b.edges is not None)
-#: The back-ends with a pin factory of their own (``gpio.outputs``).
-OUTPUT_BACKENDS = tuple(name for name, b in BACKENDS.items() if ":" in b.pins)
-
-
 def _known(names: tuple[str, ...]) -> str:
     return ", ".join(names)
 
@@ -158,8 +104,8 @@ def backend(name: str) -> Backend:
 
 def outputs_for(name: str) -> str:
     """The back-end whose pin factory drives outputs next to reader back-end ``name``."""
-    pins = backend(name).pins
-    return name if ":" in pins else pins
+    backend(name)  # an unknown name: a HardwareError that lists the known ones
+    return outputs_of(name)
 
 
 def _load(name: str, loader: str) -> Callable[..., Any]:

@@ -32,7 +32,7 @@ ACTION_PATTERNS = (
     re.compile(r"\baction\s*=\s*" + _ALTERNATIVE),
     re.compile(r'"action":\s*' + _ALTERNATIVE),
     re.compile(r'\b_record\(\s*("[a-z_]+")'),
-    re.compile(r'_finish\(s, now, done, ("[a-z_]+")\)'),  # fleet_apply's record
+    re.compile(r'_finish\(s, now, done, ("[a-z_]+")\)'),  # store/fleet/apply.py's record
 )
 
 

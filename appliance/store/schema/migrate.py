@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_VERSIONS = "alembic_version"
 
 
 def _config(conn: Connection | None = None) -> Config:
@@ -38,5 +39,21 @@ def upgrade(conn: Connection) -> None:
 
 
 def new_revision(conn: Connection, message: str) -> None:
-    """For developers: autogenerate a revision against a database at head (needs script.py.mako)."""
+    """For developers: autogenerate a revision against a database at head (needs script.py.mako).
+
+    Autogenerate compares the database with ``Base.metadata``, which holds only the models that
+    have been imported: the box's store never imports the district's tables (``appliance.district
+    .schema``), so import them first, or this refuses rather than write a migration dropping them.
+    """
+    from sqlalchemy import inspect
+
+    from appliance.store.schema.box import Base
+
+    missing = sorted(set(inspect(conn).get_table_names()) - set(Base.metadata.tables) - {_VERSIONS})
+    if missing:
+        raise RuntimeError(
+            f"tables in the database but not in Base.metadata: {', '.join(missing)}: import their "
+            "models (e.g. appliance.district.schema) before autogenerating, or the new revision "
+            "would drop them"
+        )
     command.revision(_config(conn), message=message, autogenerate=True)

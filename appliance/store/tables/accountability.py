@@ -1,6 +1,6 @@
 """Accountability SQL: responder entries and their reviews, fob reports, the event kinds on record.
 
-Every query here is bounded by an index (see review_models): per credential an index seek into
+Every query here is bounded by an index (see schema/reviews.py): per credential an index seek into
 events, never a scan of the audit log, so pages stay quick at 100,000 fobs and 1,000,000 events.
 """
 
