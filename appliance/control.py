@@ -94,6 +94,26 @@ def decode_reply(data: bytes) -> dict[str, Any]:
     return reply
 
 
+def exchange(path: Path, line: bytes, timeout: float) -> bytes:
+    """Send ``line`` to the socket at ``path`` and read the reply: up to its newline, or the end.
+
+    Raises OSError when the socket cannot be reached, ControlError for a reply over MAX_REPLY.
+    """
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(str(path))
+        sock.sendall(line)
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            if len(data) > MAX_REPLY + 1:
+                raise ControlError(f"the controller's reply is larger than {MAX_REPLY} bytes")
+    return data
+
+
 class Control:
     """The running controller for ``data_dir``, as seen by any other process on the box.
 
@@ -124,20 +144,7 @@ class Control:
         """Send one request and return the controller's reply (for commands with no method)."""
         line = encode_request(cmd, args)
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                sock.settimeout(self.timeout if timeout is None else timeout)
-                sock.connect(str(self.path))
-                sock.sendall(line)
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                    if len(data) > MAX_REPLY + 1:
-                        raise ControlError(
-                            f"the controller's reply is larger than {MAX_REPLY} bytes"
-                        )
+            data = exchange(self.path, line, self.timeout if timeout is None else timeout)
         except (FileNotFoundError, ConnectionRefusedError):
             raise ControlError(
                 f"{NOT_RUNNING} for {self.data_dir} (start it with 'doorward run')"

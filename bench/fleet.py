@@ -43,7 +43,7 @@ from appliance.district.console import (
 )
 from appliance.district.state import DistrictStore
 from appliance.store import EventRecord, Store
-from appliance.testing.box import write_config
+from appliance.testing.box import start_cli, write_config
 from appliance.testing.mosquitto import Mosquitto
 from appliance.wiegand.formats import encode
 from bench.common import pct, rss_mib
@@ -82,22 +82,7 @@ def _box(root: Path, broker: Mosquitto, district: District, box_id: str) -> Path
 
 
 def _start(argv: list[str], ready: str) -> tuple[subprocess.Popen[str], threading.Event]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "appliance.cli", *argv],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    seen = threading.Event()
-
-    def watch() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:  # keep reading: a full pipe would stall the process
-            if ready in line:
-                seen.set()
-
-    threading.Thread(target=watch, daemon=True).start()
-    return proc, seen
+    return start_cli(argv, ready, stdout=subprocess.DEVNULL)
 
 
 def _wait_all(started: list[tuple[subprocess.Popen[str], threading.Event]], what: str) -> None:

@@ -154,6 +154,31 @@ def _operation(
     return op
 
 
+def _collection(
+    names: tuple[str, str],
+    listing: tuple[str, Sequence[Field]],
+    adding: tuple[str, str, Sequence[Field]],
+) -> dict[str, Any]:
+    """A collection's path: GET a page of them, POST a new one (admins only).
+
+    ``names``: the list's key and the item's schema; ``listing``: the GET's summary and query;
+    ``adding``: the POST's summary, its 201 description and its body.
+    """
+    key, item = names
+    list_summary, query = listing
+    add_summary, added, body = adding
+    return {
+        "get": _operation(list_summary, ANY, ("200", _list(key, item), "A page"), query=query),
+        "post": _operation(
+            add_summary,
+            ADMIN,
+            ("201", _ref(item), added),
+            errors=("400", "401", "403", "409", "503"),
+            body=body,
+        ),
+    }
+
+
 _SERIAL = {
     "name": "serial",
     "in": "path",
@@ -224,21 +249,11 @@ def document() -> dict[str, Any]:
                     "The door now.", ANY, ("200", _STATUS, "The door"), errors=("401", "403", "503")
                 )
             },
-            "/credentials": {
-                "get": _operation(
-                    "List credentials, newest first.",
-                    ANY,
-                    ("200", _list("credentials", "Credential"), "A page"),
-                    query=CREDENTIALS_QUERY,
-                ),
-                "post": _operation(
-                    "Issue a credential.",
-                    ADMIN,
-                    ("201", _ref("Credential"), "Issued"),
-                    errors=("400", "401", "403", "409", "503"),
-                    body=CREDENTIAL_BODY,
-                ),
-            },
+            "/credentials": _collection(
+                ("credentials", "Credential"),
+                ("List credentials, newest first.", CREDENTIALS_QUERY),
+                ("Issue a credential.", "Issued", CREDENTIAL_BODY),
+            ),
             "/credentials/{serial}/status": {
                 "post": _operation(
                     "Change a credential's status; the door refuses it at once.",
@@ -257,21 +272,11 @@ def document() -> dict[str, Any]:
                     errors=("401", "403", "503"),
                 )
             },
-            "/holders": {
-                "get": _operation(
-                    "List holders by name.",
-                    ANY,
-                    ("200", _list("holders", "Holder"), "A page"),
-                    query=HOLDERS_QUERY,
-                ),
-                "post": _operation(
-                    "Add a holder.",
-                    ADMIN,
-                    ("201", _ref("Holder"), "Added"),
-                    errors=("400", "401", "403", "409", "503"),
-                    body=HOLDER_BODY,
-                ),
-            },
+            "/holders": _collection(
+                ("holders", "Holder"),
+                ("List holders by name.", HOLDERS_QUERY),
+                ("Add a holder.", "Added", HOLDER_BODY),
+            ),
             "/events": {
                 "get": _operation(
                     "Query the audit log.",

@@ -42,6 +42,13 @@ def _render(group_form: sf.GroupForm, group: GroupRow | None, *, district: bool 
     )
 
 
+def _changed(message: str) -> WerkzeugResponse:
+    """After a change: tell the controller, flash ``message`` (and if it heard), show the list."""
+    told = state().refresh()
+    flash(message + ("" if told else " (no controller is running)"), "ok")
+    return redirect(url_for("groups.index"))
+
+
 @bp.route("/add", methods=["GET", "POST"])
 @require_role("admin")
 def add() -> Page:
@@ -61,9 +68,7 @@ def add() -> Page:
     except StoreError as exc:
         group_form.form.error("form", f"not added: {exc}")
         return _render(group_form, None), 400
-    told = st.refresh()
-    flash(f"Group {name} added." + ("" if told else " (no controller is running)"), "ok")
-    return redirect(url_for("groups.index"))
+    return _changed(f"Group {name} added.")
 
 
 def _group(group_id: int) -> GroupRow:
@@ -104,6 +109,4 @@ def edit(group_id: int) -> Page:
     except StoreError as exc:
         group_form.form.error("form", f"nothing was changed: {exc}")
         return _render(group_form, group), 400
-    told = st.refresh()
-    flash(f"Group {group.name} saved." + ("" if told else " (no controller is running)"), "ok")
-    return redirect(url_for("groups.index"))
+    return _changed(f"Group {group.name} saved.")

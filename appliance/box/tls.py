@@ -91,6 +91,21 @@ def _addresses(hostname: str, extra: Iterable[str]) -> list[Address]:
     return found
 
 
+def key_usage(*, ca: bool = False) -> x509.KeyUsage:
+    """A certificate's key usage: signatures, and a CA's (``ca``) also certificates and CRLs."""
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
 def make_certificate(
     hostname: str, addresses: Iterable[Address], *, now: datetime.datetime | None = None
 ) -> tuple[bytes, bytes]:
@@ -115,20 +130,7 @@ def make_certificate(
         .not_valid_after(start + datetime.timedelta(days=VALID_DAYS + 1))
         .add_extension(x509.SubjectAlternativeName(sans), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(key_usage(), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)

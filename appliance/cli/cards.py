@@ -87,12 +87,21 @@ def _selector(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reason", help="why (kept in the audit log)")
 
 
+def _command(sub: Any, name: str, target: type[CardTarget], **kwargs: Any) -> Any:
+    """Add ``name`` (acting on ``target``) to ``sub``; returns the subparsers for its actions."""
+    parser = sub.add_parser(name, **kwargs)
+    parser.set_defaults(target=target)
+    return parser.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True)
+
+
 def register(sub: Any, target: type[CardTarget] = BoxTarget) -> None:
     """Add the card, holder and group commands to the parser, acting on ``target`` (this box, or
     the district console's master list)."""
     on = target.ON
-    card = sub.add_parser(
+    cs = _command(
+        sub,
         "card",
+        target,
         help="fobs and badges: add, revoke, list, import, export",
         **examples(
             f"{on} card list --status issued",
@@ -102,8 +111,6 @@ def register(sub: Any, target: type[CardTarget] = BoxTarget) -> None:
             "only revoked:\nthe register then says what happened to it.",
         ),
     )
-    card.set_defaults(target=target)
-    cs = card.add_subparsers(dest="card_command", metavar="ACTION", required=True)
     p = cs.add_parser(
         "add",
         help="issue a credential to a holder",
@@ -174,9 +181,7 @@ def register(sub: Any, target: type[CardTarget] = BoxTarget) -> None:
     p.add_argument("--output", "-o", help="file to write (default: standard output)")
     p.set_defaults(handler=cmd_card_export)
 
-    holder = sub.add_parser("holder", help="the people who hold credentials")
-    holder.set_defaults(target=target)
-    hs = holder.add_subparsers(dest="holder_command", metavar="ACTION", required=True)
+    hs = _command(sub, "holder", target, help="the people who hold credentials")
     p = hs.add_parser("add", help="add a holder")
     p.add_argument("name")
     p.add_argument("--agency", help="e.g. Casper Police Department")
@@ -186,9 +191,7 @@ def register(sub: Any, target: type[CardTarget] = BoxTarget) -> None:
     p = hs.add_parser("list", help="list holders")
     p.set_defaults(handler=cmd_holder_list)
 
-    group = sub.add_parser("group", help="access groups: which doors, when, lockdown immunity")
-    group.set_defaults(target=target)
-    gs = group.add_subparsers(dest="group_command", metavar="ACTION", required=True)
+    gs = _command(sub, "group", target, help="access groups: which doors, when, lockdown immunity")
     p = gs.add_parser("add", help="add a group")
     p.add_argument("name")
     p.add_argument(
@@ -250,8 +253,7 @@ def cmd_card_add(args: argparse.Namespace) -> int:
             valid_until=args.valid_until,
             pin=args.pin,
         )
-        rev = store.current_rev()
-        code = target.changed(store, rev)
+        code = target.changed(store, store.current_rev())
     print(f"added {cred} for {args.holder.strip()}" + (f" (serial {serial})" if serial else ""))
     return code
 
@@ -274,8 +276,7 @@ def cmd_card_status(args: argparse.Namespace) -> int:
             reason=args.reason,
             actor=actor(),
         )
-        rev = store.current_rev()
-        code = target.changed(store, rev)
+        code = target.changed(store, store.current_rev())
     print(f"{row.credential} ({row.holder or 'no holder'}): {row.status}")
     return code
 
@@ -314,8 +315,7 @@ def cmd_card_import(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-        rev = store.current_rev()
-        code = target.changed(store, rev)
+        code = target.changed(store, store.current_rev())
     print(f"imported {count} credential(s) from {args.file}")
     return code
 
@@ -365,8 +365,7 @@ def cmd_group_add(args: argparse.Namespace) -> int:
             pin_required=args.pin_required,
             actor=actor(),
         )
-        rev = store.current_rev()
-        code = target.changed(store, rev)
+        code = target.changed(store, store.current_rev())
     print(f"added group {args.name}")
     return code
 

@@ -19,6 +19,17 @@ ADMIN_FILE = "admin.txt"  # the admin page's address and the demo account, besid
 STARTUP_SECONDS = 30
 
 
+def start_web(config_file: Path, port: int) -> subprocess.Popen[str]:
+    """``doorward --config CONFIG_FILE web --port PORT`` as its own process, its output dropped."""
+    argv = ["--config", str(config_file), "web", "--port", str(port)]
+    return subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
 def start_admin_page(
     config_file: Path, store: Store, port: int
 ) -> tuple[subprocess.Popen[str], str]:
@@ -27,21 +38,7 @@ def start_admin_page(
 
     password = secrets.token_urlsafe(12)  # fresh each run: no password is the same on two demos
     store.users.add(DEMO_USER, make_hasher({}).hash(password), "admin", actor="demo", first=True)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "appliance.cli",
-            "--config",
-            str(config_file),
-            "web",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    proc = start_web(config_file, port)
     if not wait_for_port(port, proc, STARTUP_SECONDS):
         proc.kill()
         raise RuntimeError(f"the admin page did not start on port {port} (in use? try --web-port)")

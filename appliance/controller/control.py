@@ -46,16 +46,19 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 
 class ControlServer:
-    """Serves ``data_dir/control.sock`` by calling ``handler`` (from the server's threads)."""
+    """Serves ``data_dir/control.sock`` by calling ``handler`` (from the server's threads).
 
-    def __init__(self, data_dir: Path, handler: Handler) -> None:
+    ``poll_interval``: how often the serving thread looks for ``close`` (seconds).
+    """
+
+    def __init__(self, data_dir: Path, handler: Handler, *, poll_interval: float = 0.05) -> None:
         self.path = data_dir / SOCKET_NAME
         if self.path.exists() or self.path.is_symlink():
             self.path.unlink()  # left by a controller that was killed; we hold the controller lock
         self._server = _Server(str(self.path), handler)
         os.chmod(self.path, 0o660)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="control", daemon=True
+            target=self._server.serve_forever, args=(poll_interval,), name="control", daemon=True
         )
 
     def start(self) -> None:

@@ -60,8 +60,8 @@ def _check_pin(pin: int) -> None:
         raise ValueError(f"GPIO pin must be a BCM number >= 0, got {pin!r}")
 
 
-class OutputPin:
-    """A digital output on one GPIO: on() drives the active level, off() the other."""
+class _Pin:
+    """One GPIO's gpiozero device: its active level read, and its release."""
 
     def __init__(self, device: Any, pin: int) -> None:
         self._device = device
@@ -69,9 +69,13 @@ class OutputPin:
 
     @property
     def is_active(self) -> bool:
-        """Whether the output is at its active level."""
+        """Whether the pin is at its active level now."""
         with _hardware(f"GPIO{self.pin_number}"):
             return bool(self._device.is_active)
+
+
+class OutputPin(_Pin):
+    """A digital output on one GPIO: on() drives the active level, off() the other."""
 
     def on(self) -> None:
         """Drive the active level."""
@@ -99,18 +103,8 @@ class OutputPin:
             pin.close = lambda: None  # shadows the pin class's close() on this instance only
 
 
-class InputPin:
+class InputPin(_Pin):
     """A digital input on one GPIO, reporting each change to a callback."""
-
-    def __init__(self, device: Any, pin: int) -> None:
-        self._device = device
-        self.pin_number = pin
-
-    @property
-    def is_active(self) -> bool:
-        """Whether the input is at its active level now."""
-        with _hardware(f"GPIO{self.pin_number}"):
-            return bool(self._device.is_active)
 
     def close(self) -> None:
         """Stop the callbacks and release the pin."""

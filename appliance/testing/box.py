@@ -152,6 +152,31 @@ def running_box(
         assert not thread.is_alive()
 
 
+def start_cli(
+    argv: list[str], ready: str, *, env: dict[str, str] | None = None, stdout: int | None = None
+) -> tuple[subprocess.Popen[str], threading.Event]:
+    """``python -m appliance.cli ARGV`` as its own process, and an event set once a line of its
+    standard error holds ``ready``. ``env`` and ``stdout`` go to ``subprocess.Popen``.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", *argv],
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = threading.Event()
+
+    def watch() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # keep reading: a full pipe would stall the process
+            if ready in line:
+                seen.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    return proc, seen
+
+
 def start_controller_process(config: Path, pigpiod: Any = None) -> subprocess.Popen[str]:
     """``doorward run`` as its own process (on the emulator ``pigpiod`` if given), once it is ready.
 
@@ -160,21 +185,7 @@ def start_controller_process(config: Path, pigpiod: Any = None) -> subprocess.Po
     env = dict(os.environ)
     if pigpiod is not None:
         env.update(PIGPIO_ADDR=pigpiod.host, PIGPIO_PORT=str(pigpiod.port))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "appliance.cli", "--config", str(config), "run"],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    ready = threading.Event()
-
-    def watch() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:  # keep reading: a full pipe would stall the controller
-            if "running on the" in line:
-                ready.set()
-
-    threading.Thread(target=watch, daemon=True).start()
+    proc, ready = start_cli(["--config", str(config), "run"], "running on the", env=env)
     if not ready.wait(120):
         proc.kill()
         raise AssertionError("the controller process did not start")

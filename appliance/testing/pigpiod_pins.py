@@ -55,6 +55,14 @@ from appliance.testing.pigpiod_protocol import (
 LOG = logging.getLogger(__name__)
 
 
+def _refused(gpio: int, value: int, top: int, bad_value: int, *, user: bool = False) -> int:
+    """pigpiod's error for a GPIO out of range (0-53; a ``user`` one 0-31) or a ``value`` over
+    ``top`` (``bad_value``), in that order; 0 when both are good."""
+    if gpio > (31 if user else 53):
+        return BAD_USER_GPIO if user else BAD_GPIO
+    return bad_value if value > top else 0
+
+
 class OutputRecord(NamedTuple):
     """One MODES or WRITE command as the daemon executed it."""
 
@@ -215,10 +223,8 @@ class PinBank:
 
     # -- commands (called under self._lock) --------------------------------------------------
     def _cmd_modes(self, gpio: int, mode: int, ext: bytes) -> int:
-        if gpio > 53:
-            return BAD_GPIO
-        if mode > 7:
-            return BAD_MODE
+        if refused := _refused(gpio, mode, 7, BAD_MODE):
+            return refused
         self._record(gpio, "mode", mode)
         was, self._mode[gpio] = self._mode[gpio], mode
         if mode == OUTPUT and was != OUTPUT:
@@ -227,10 +233,8 @@ class PinBank:
         return 0
 
     def _cmd_write(self, gpio: int, level: int, ext: bytes) -> int:
-        if gpio > 53:
-            return BAD_GPIO
-        if level > 1:
-            return BAD_LEVEL
+        if refused := _refused(gpio, level, 1, BAD_LEVEL):
+            return refused
         self._record(gpio, "write", level)
         self._latch[gpio] = level  # pigpiod sets the level before the mode: no glitch
         became_output = self._mode[gpio] != OUTPUT
@@ -247,29 +251,23 @@ class PinBank:
         return BAD_GPIO if gpio > 53 else self._level_of(gpio)
 
     def _cmd_pud(self, gpio: int, pud: int, ext: bytes) -> int:
-        if gpio > 53:
-            return BAD_GPIO
-        if pud > PUD_UP:
-            return BAD_PUD
+        if refused := _refused(gpio, pud, PUD_UP, BAD_PUD):
+            return refused
         self._pull[gpio] = pud
         self._sync_levels()
         return 0
 
     def _cmd_wdog(self, gpio: int, ms: int, ext: bytes) -> int:
-        if gpio > 31:
-            return BAD_USER_GPIO
-        if ms > 60000:
-            return BAD_WDOG_TIMEOUT
+        if refused := _refused(gpio, ms, 60000, BAD_WDOG_TIMEOUT, user=True):
+            return refused
         self._wdog_ms[gpio] = ms
         self._wdog_due[gpio] = self._now() + ms * 1000 if ms else None
         self._wd_wake.notify_all()
         return 0
 
     def _cmd_fg(self, gpio: int, steady: int, ext: bytes) -> int:
-        if gpio > 31:
-            return BAD_USER_GPIO
-        if steady > 300_000:
-            return BAD_FILTER
+        if refused := _refused(gpio, steady, 300_000, BAD_FILTER, user=True):
+            return refused
         self._glitch[gpio] = steady
         return 0
 

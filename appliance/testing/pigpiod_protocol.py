@@ -11,6 +11,46 @@ from __future__ import annotations
 import socket
 import struct
 
+__all__ = [
+    "BAD_FILTER",
+    "BAD_GPIO",
+    "BAD_HANDLE",
+    "BAD_LEVEL",
+    "BAD_MODE",
+    "BAD_PARAM",
+    "BAD_PUD",
+    "BAD_USER_GPIO",
+    "BAD_WDOG_TIMEOUT",
+    "BR1",
+    "FG",
+    "FLAG_WDOG",
+    "FN",
+    "HWVER",
+    "HWVER_PI3BPLUS",
+    "INPUT",
+    "MAX_EXTENSION",
+    "MODEG",
+    "MODES",
+    "NB",
+    "NC",
+    "NOIB",
+    "NO_HANDLE",
+    "NP",
+    "OUTPUT",
+    "PIGPIO_VERSION",
+    "PIGPV",
+    "PUD",
+    "PUD_DOWN",
+    "PUD_OFF",
+    "PUD_UP",
+    "READ",
+    "TICK",
+    "UNKNOWN_COMMAND",
+    "WDOG",
+    "WRAP",
+    "WRITE",
+]
+
 WRAP = 1 << 32
 HWVER_PI3BPLUS = 0xA020D3
 PIGPIO_VERSION = 79

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from appliance.cli.demo_web import wait_for_port
+from appliance.cli.demo_web import start_web, wait_for_port
 from appliance.store import Store
 from appliance.testing.box import start_controller_process, write_config
 from appliance.testing.chromium import CHROMIUM, CHROMIUM_ARGS
@@ -67,21 +67,7 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Box]:
         store.cards.add("H10301", 12, 3456, "Ms. Shah", serial="KW-1", actor="test")
     controller = start_controller_process(config)
     port = _free_port()
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "appliance.cli",
-            "--config",
-            str(config),
-            "web",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    web = start_web(config, port)
     try:
         assert wait_for_port(port, web, 30), f"the admin page did not start on port {port}"
         yield Box(f"http://127.0.0.1:{port}", config, found.group(1))

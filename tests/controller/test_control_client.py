@@ -5,7 +5,6 @@ The server's handler is a controllable stand-in (no door); waits run on a fake c
 
 from __future__ import annotations
 
-import socket
 import socketserver
 import threading
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from appliance.control import (
     ControlError,
     decode_request,
     encode_request,
+    exchange,
 )
 from appliance.controller.control import ControlServer
 
@@ -197,17 +197,7 @@ def test_an_oversized_request_is_never_sent(door: Door, client: Control) -> None
 
 def test_the_server_refuses_an_oversized_or_malformed_line(door: Door, tmp_path: Path) -> None:
     def raw(line: bytes) -> bytes:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(5)
-            sock.connect(str(tmp_path / SOCKET_NAME))
-            sock.sendall(line)
-            reply = b""
-            while not reply.endswith(b"\n"):
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                reply += chunk
-            return reply
+        return exchange(tmp_path / SOCKET_NAME, line, 5)
 
     assert b"request too large" in raw(b'{"cmd": "status", "pad": "' + b"p" * MAX_REQUEST + b'"}\n')
     assert b'a request is a JSON object with a \\"cmd\\" string' in raw(b"[1, 2]\n")

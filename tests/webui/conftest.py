@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import socketserver
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from appliance.config import Config, load_config
-from appliance.control import SOCKET_NAME
+from appliance.controller.control import ControlServer
 from appliance.store import Store
 from appliance.testing.box import write_config
 from webui import create_app
@@ -36,23 +34,6 @@ class StepClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-class _Handler(socketserver.StreamRequestHandler):
-    server: _Server
-
-    def handle(self) -> None:
-        request = json.loads(self.rfile.readline())
-        try:
-            reply = self.server.owner.handle(request)
-        except ValueError as exc:
-            reply = {"ok": False, "error": str(exc)}
-        self.wfile.write(json.dumps(reply).encode() + b"\n")
-
-
-class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-    owner: FakeController
 
 
 class FakeController:
@@ -78,20 +59,14 @@ class FakeController:
         }
         self.refused: str | None = None
         self._lock = threading.Lock()
-        self.path = data_dir / SOCKET_NAME
-        self._server = _Server(str(self.path), _Handler)
-        self._server.owner = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
+        self._server = ControlServer(data_dir, self.handle, poll_interval=0.01)
+        self.path = self._server.path
 
     def start(self) -> None:
-        self._thread.start()
+        self._server.start()
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self.path.unlink(missing_ok=True)
+        self._server.close()
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
