@@ -38,7 +38,7 @@ from webui.api_json import (
     unknown_path,
 )
 from webui.api_token import token_store, user_for
-from webui.state import state
+from webui.state import Applied, state
 
 LOG = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix=docs.PREFIX)
@@ -237,14 +237,14 @@ def issue() -> Reply:
     except StoreError as exc:
         _conflict_or_bad(exc)
     assert row is not None
-    st.refresh()
+    st.confirm()  # the reply is the credential as stored; GET /status says what the door has
     return credential_json(row), 201
 
 
 @bp.route("/credentials/<serial>/status", methods=["POST"])
 @require_token(*docs.ADMIN)
 def change_status(serial: str) -> Reply:
-    """Move a credential (by serial) to a status, with a reason; the door follows at once."""
+    """Move a credential (by serial) to a status, with a reason; ``applied``: has the door it?"""
     st = state()
     try:
         row = st.store.cards.get(serial=serial) if len(serial) <= 64 else None
@@ -261,8 +261,8 @@ def change_status(serial: str) -> Reply:
         raise ApiError(409, f"nothing was changed: {exc}") from None
     except StoreError as exc:
         _bad(f"nothing was changed: {exc}")
-    told = st.refresh()
-    return {**credential_json(changed), "controller_told": told}, 200
+    applied = st.confirm()
+    return {**credential_json(changed), **_told(applied)}, 200
 
 
 @bp.route("/fleet")
@@ -345,13 +345,18 @@ def events() -> Reply:
 @bp.route("/lockdown", methods=["POST"])
 @require_token(*docs.DOOR)
 def lockdown() -> Reply:
-    """Lockdown on or off, with a reason; the controller is woken (best effort)."""
+    """Lockdown on or off, with a reason; ``applied`` says whether the door has it."""
     b = _body(docs.LOCKDOWN_BODY)
     mode = "lockdown" if b["state"] == "on" else "normal"
     st = state()
     st.store.door.set_mode(mode, reason=b["reason"], actor=_actor())
     LOG.info("%s set the door mode to %s: %s", _actor(), mode, b["reason"])
-    return {"mode": mode, "controller_told": st.refresh()}, 200
+    return {"mode": mode, **_told(st.confirm())}, 200
+
+
+def _told(applied: Applied) -> dict[str, Any]:
+    """What a change's reply says of the door: reached at all, and whether its view has it."""
+    return {"controller_told": applied is not Applied.NO_CONTROLLER, "applied": applied.api}
 
 
 @bp.route("/unlock", methods=["POST"])

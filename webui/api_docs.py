@@ -212,7 +212,14 @@ _FLEET = {
         },
     },
 }
-_TOLD = {"type": "boolean", "description": "Whether the running controller was told at once."}
+_TOLD = {"type": "boolean", "description": "Whether a running controller was reached."}
+_APPLIED = {
+    "type": "string",
+    "enum": ["at_the_door", "not_confirmed", "no_controller"],
+    "description": "at_the_door: the controller's view has the change (waited up to 1.5 s); "
+    "not_confirmed: stored, the controller did not confirm in time; no_controller: none running, "
+    "it applies the change at its start.",
+}
 
 
 def document() -> dict[str, Any]:
@@ -256,9 +263,22 @@ def document() -> dict[str, Any]:
             ),
             "/credentials/{serial}/status": {
                 "post": _operation(
-                    "Change a credential's status; the door refuses it at once.",
+                    "Change a credential's status; the reply's applied says whether the door "
+                    "has it (the CLI and the admin page wait the same way).",
                     ADMIN,
-                    ("200", _ref("Credential"), "Changed"),
+                    (
+                        "200",
+                        {
+                            "allOf": [
+                                _ref("Credential"),
+                                {
+                                    "type": "object",
+                                    "properties": {"controller_told": _TOLD, "applied": _APPLIED},
+                                },
+                            ]
+                        },
+                        "Changed",
+                    ),
                     errors=("400", "401", "403", "404", "409", "503"),
                     body=STATUS_BODY,
                     path_params=[_SERIAL],
@@ -293,7 +313,11 @@ def document() -> dict[str, Any]:
                         "200",
                         {
                             "type": "object",
-                            "properties": {"mode": {"type": "string"}, "controller_told": _TOLD},
+                            "properties": {
+                                "mode": {"type": "string"},
+                                "controller_told": _TOLD,
+                                "applied": _APPLIED,
+                            },
                         },
                         "Stored",
                     ),

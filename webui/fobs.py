@@ -107,8 +107,8 @@ def issue() -> Page:
     except StoreError as exc:
         form.error(_field_of(exc, holder.is_new), f"not issued: {exc}")
         return _issue_page(form, agency=agency), 409 if isinstance(exc, DistrictOwned) else 400
-    told = st.refresh()
-    flash(f"Fob issued to {holder.name}." + ("" if told else " (no controller is running)"), "ok")
+    applied = st.confirm()
+    flash(f"Fob issued to {holder.name}.{applied.suffix()}", applied.level)
     return redirect(url_for("fobs.index", q=serial or holder.name))
 
 

@@ -50,8 +50,8 @@ def upload() -> Page:
         ), 400
     except StoreError as exc:
         return _failed(f"nothing was imported: {exc}")
-    told = st.refresh()
-    flash(f"Imported {count} fob(s)." + ("" if told else " (no controller is running)"), "ok")
+    applied = st.confirm()
+    flash(f"Imported {count} fob(s).{applied.suffix()}", applied.level)
     return redirect(url_for("fobs.index"))
 
 

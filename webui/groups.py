@@ -43,9 +43,9 @@ def _render(group_form: sf.GroupForm, group: GroupRow | None, *, district: bool 
 
 
 def _changed(message: str) -> WerkzeugResponse:
-    """After a change: tell the controller, flash ``message`` (and if it heard), show the list."""
-    told = state().refresh()
-    flash(message + ("" if told else " (no controller is running)"), "ok")
+    """After a change: wait for the door to have it, flash ``message`` and what is true, list."""
+    applied = state().confirm()
+    flash(message + applied.suffix(), applied.level)
     return redirect(url_for("groups.index"))
 
 

@@ -32,6 +32,15 @@ class Applied(Enum):
         """The flash category: a change the door may not have is a warning."""
         return "warn" if self is Applied.NOT_CONFIRMED else "ok"
 
+    @property
+    def api(self) -> str:
+        """The API's word for it: ``at_the_door``, ``not_confirmed`` or ``no_controller``."""
+        return self.value.replace(" ", "_")
+
+    def suffix(self) -> str:
+        """For a sentence that is true once stored: nothing, or what the door does not have yet."""
+        return "" if self is Applied.AT_THE_DOOR else f" ({self.note('')})"
+
     def note(self, at_the_door: str) -> str:
         """The end of a page's sentence: ``at_the_door`` when applied, else what is true."""
         if self is Applied.AT_THE_DOOR:
@@ -83,14 +92,6 @@ class WebState:
         if isinstance(found, str):
             raise ControlError(found)
         return found
-
-    def refresh(self) -> bool:
-        """Wake the controller after a change (best effort); whether it was reached."""
-        try:
-            self.control.refresh()
-        except ControlError:
-            return False
-        return True
 
     def confirm(self) -> Applied:
         """After a change: wake the controller and wait (briefly) until its view has it.

@@ -263,7 +263,7 @@ def test_lockdown_on_and_off_is_stored_by_who_and_why(
     client: FlaskClient, tokens: Any, store: Store, controller: FakeController
 ) -> None:
     on = call(client, "POST", "/lockdown", tokens["operator"], {"state": "on", "reason": "drill"})
-    assert on.get_json() == {"mode": "lockdown", "controller_told": True}
+    assert on.get_json() == {"mode": "lockdown", "controller_told": True, "applied": "at_the_door"}
     assert store.door.mode()[0].value == "lockdown"
     event = store.events.query(limit=1, kinds=["mode"])[0]
     assert event.actor == "api:operator" and event.reason == "drill"
@@ -279,6 +279,7 @@ def test_lockdown_without_a_controller_is_stored_and_says_so(
 ) -> None:
     on = call(client, "POST", "/lockdown", tokens["admin"], {"state": "on", "reason": "drill"})
     assert on.status_code == 200 and on.get_json()["controller_told"] is False
+    assert on.get_json()["applied"] == "no_controller"
     assert store.door.mode()[0].value == "lockdown"
 
 

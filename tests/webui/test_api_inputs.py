@@ -287,7 +287,11 @@ def test_status_lockdown_and_unlock_reach_a_real_controller(tmp_path: Path) -> N
             rec = events.wait(lambda r: r.kind == "unlock", start=mark)
             assert rec.actor == "api:desk" and rec.reason == "delivery"
             on = call(client, "POST", "/lockdown", admin, {"state": "on", "reason": "police"})
-            assert on.get_json() == {"mode": "lockdown", "controller_told": True}
+            assert on.get_json() == {
+                "mode": "lockdown",
+                "controller_told": True,
+                "applied": "at_the_door",
+            }
             rev = store.current_rev()
             for _ in range(1000):  # the refresh woke the controller: no sleep, just ask again
                 door = call(client, "GET", "/status", desk).get_json()["door"]

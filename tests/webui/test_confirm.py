@@ -168,3 +168,41 @@ def test_a_real_door_confirms_a_revocation(tmp_path: Path) -> None:
             assert client.get("/dashboard/live.json").get_json()["door"]["view_revision"] >= rev
         finally:
             store.close()
+
+
+def test_a_group_save_and_a_csv_import_say_when_the_door_has_not_confirmed(
+    admin: FlaskClient, store: Store, controller: FakeController, lagging: SleepClock
+) -> None:
+    from tests.webui.test_fobs_csv import upload
+    from tests.webui.test_groups import TWO_WINDOWS
+
+    reply = admin.post("/groups/add", data=TWO_WINDOWS)
+    assert reply.status_code == 302
+    assert NOT_CONFIRMED in flashed(admin, reply.headers["Location"])
+    reply = upload(admin, "format,facility,number,holder\nH10301,1,7,Bo Park\n")
+    assert reply.status_code == 302
+    page = flashed(admin, reply.headers["Location"])
+    assert f"Imported 1 fob(s). ({NOT_CONFIRMED}: see the dashboard)" in page
+    controller.applies = True
+    reply = upload(admin, "format,facility,number,holder\nH10301,1,8,Bo Park\n")
+    page = flashed(admin, reply.headers["Location"])
+    assert "Imported 1 fob(s)." in page and NOT_CONFIRMED not in page
+
+
+def test_the_api_says_whether_the_door_has_a_status_change(
+    app: Flask, fob: Store, controller: FakeController, lagging: SleepClock
+) -> None:
+    from tests.webui.test_api import call, make_tokens
+
+    tokens, client = make_tokens(app), app.test_client()
+    body = {"status": "lost", "reason": "dropped"}
+    lost = call(client, "POST", "/credentials/S-1/status", tokens["admin"], body)
+    assert lost.status_code == 200
+    assert (lost.get_json()["controller_told"], lost.get_json()["applied"]) == (
+        True,
+        "not_confirmed",
+    )
+    controller.applies = True
+    body = {"status": "returned", "reason": "found"}
+    back = call(client, "POST", "/credentials/S-1/status", tokens["admin"], body)
+    assert back.get_json()["applied"] == "at_the_door"
