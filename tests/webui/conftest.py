@@ -8,8 +8,9 @@ import shutil
 import socketserver
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from flask import Flask
@@ -17,8 +18,9 @@ from flask.testing import FlaskClient
 
 from appliance.config import Config, load_config
 from appliance.control import SOCKET_NAME
+from appliance.controller import Controller
 from appliance.store import Store
-from appliance.testing.box import write_config
+from appliance.testing.box import EventWaiter, running_box, write_config
 from webui import create_app
 
 PASSWORD = "correct horse battery"
@@ -229,3 +231,40 @@ def admin(client: FlaskClient, auth: AuthActions) -> FlaskClient:
     """A client signed in as the admin."""
     auth.login("admin")
     return client
+
+
+class RealBox(NamedTuple):
+    """A running controller on the mock door, its audit waiter, the page's store and an admin."""
+
+    controller: Controller
+    events: EventWaiter
+    store: Store
+    client: FlaskClient
+
+
+@contextmanager
+def admin_on_real_box(tmp_path: Path, **box_kw: Any) -> Iterator[RealBox]:
+    """``running_box`` (seeded) with the admin page on its store, an admin signed in."""
+    with running_box(tmp_path, **box_kw) as (controller, events, config):
+        store = Store(config.db_path)
+        try:
+            app = make_app(config, store, StepClock())
+            add_user(app, "admin", "admin", first=True)
+            client = app.test_client()
+            assert AuthActions(client).login().status_code == 302
+            yield RealBox(controller, events, store, client)
+        finally:
+            store.close()
+
+
+def wait_for_view(client: FlaskClient, store: Store) -> dict[str, Any]:
+    """The dashboard's door status once the controller's view has the store's current rev.
+
+    The refresh woke the controller: this asks again, no sleep (the bound is for a wedged one).
+    """
+    rev = store.current_rev()
+    for _ in range(1000):
+        door: dict[str, Any] = client.get("/dashboard/live.json?after=0").get_json()["door"]
+        if door["view_revision"] >= rev:
+            break
+    return door
