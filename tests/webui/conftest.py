@@ -139,11 +139,18 @@ def initialised_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def store(config: Config, initialised_db: Path) -> Iterator[Store]:
+@contextmanager
+def copied_store(config: Config, initialised_db: Path, **store_kw: Any) -> Iterator[Store]:
+    """The box's store, a copy of the initialised database (``store_kw`` go to ``Store``)."""
     config.data_dir.mkdir(mode=0o700, exist_ok=True)
     shutil.copyfile(initialised_db, config.db_path)
-    with Store(config.db_path) as s:
+    with Store(config.db_path, **store_kw) as s:
+        yield s
+
+
+@pytest.fixture
+def store(config: Config, initialised_db: Path) -> Iterator[Store]:
+    with copied_store(config, initialised_db) as s:
         yield s
 
 
@@ -202,6 +209,13 @@ class AuthActions:
 
     def logout(self) -> Any:
         return self._client.post("/logout")
+
+
+def signed_in(app: Flask, username: str) -> FlaskClient:
+    """A new client on ``app``, signed in as ``username`` through the form."""
+    client = app.test_client()
+    assert AuthActions(client).login(username).status_code == 302
+    return client
 
 
 @pytest.fixture
