@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from appliance.config import Config, load_config
 from appliance.control import SOCKET_NAME
@@ -216,6 +217,12 @@ def signed_in(app: Flask, username: str) -> FlaskClient:
     client = app.test_client()
     assert AuthActions(client).login(username).status_code == 302
     return client
+
+
+def assert_refused(response: TestResponse, needle: str) -> None:
+    """The page refused the input (400) and says ``needle``."""
+    assert response.status_code == 400
+    assert needle in response.get_data(as_text=True)
 
 
 @pytest.fixture
