@@ -25,6 +25,8 @@ from appliance.testing.box import EventWaiter, running_box, write_config
 from webui import create_app
 
 PASSWORD = "correct horse battery"
+# A list page's paging and search, as every list page reads them (webui's args helpers).
+BAD_LIST_QUERIES = [("page=0", "Page must be from 1"), ("q=" + "x" * 201, "limit is 200")]
 ROLES = ("admin", "operator", "auditor")
 
 
