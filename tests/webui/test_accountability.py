@@ -211,8 +211,7 @@ def test_review_state_filter_and_paging(admin: FlaskClient, store: Store) -> Non
     [("state=maybe", "state must be one of"), ("before=x", "must be a whole number")],
 )
 def test_bad_list_input_is_400(admin: FlaskClient, query: str, needle: str) -> None:
-    response = admin.get(f"/accountability?{query}")
-    assert_refused(response, needle)
+    assert_refused(admin.get(f"/accountability?{query}"), needle)
 
 
 def test_review_text_is_escaped(admin: FlaskClient, store: Store) -> None:
@@ -309,8 +308,7 @@ def test_reports_page_by_id(admin: FlaskClient, store: Store) -> None:
     ],
 )
 def test_bad_report_input_is_400(admin: FlaskClient, query: str, needle: str) -> None:
-    response = admin.get(f"/accountability/reports/not_seen?{query}")
-    assert_refused(response, needle)
+    assert_refused(admin.get(f"/accountability/reports/not_seen?{query}"), needle)
 
 
 def test_unknown_report_is_404(admin: FlaskClient) -> None:

@@ -90,8 +90,7 @@ def test_paging_fifty_a_page(admin: FlaskClient, store: Store) -> None:
     ],
 )
 def test_bad_search_input_is_400(admin: FlaskClient, query: str, needle: str) -> None:
-    response = admin.get(f"/fobs?{query}")
-    assert_refused(response, needle)
+    assert_refused(admin.get(f"/fobs?{query}"), needle)
 
 
 def test_issue_a_fob(admin: FlaskClient, store: Store, controller: FakeController) -> None:

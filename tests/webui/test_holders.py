@@ -57,8 +57,7 @@ def test_paging_fifty_a_page(admin: FlaskClient, store: Store) -> None:
     [*BAD_LIST_QUERIES, ("page=x", "Page must be a whole number")],
 )
 def test_bad_search_input_is_400(admin: FlaskClient, query: str, needle: str) -> None:
-    response = admin.get(f"/holders?{query}")
-    assert_refused(response, needle)
+    assert_refused(admin.get(f"/holders?{query}"), needle)
 
 
 def test_agencies_count_holders_and_fobs(admin: FlaskClient, store: Store) -> None:
