@@ -24,6 +24,7 @@ from appliance.testing.mosquitto import Mosquitto
 from tests.cli.util import Census, census
 
 from .conftest import console, fleet_box, settled, wait_for
+from .test_signing import change
 
 ADD = ["card", "add", "--format", "H10301", "--facility", "100", "--group", "responders"]
 
@@ -120,7 +121,8 @@ def test_a_box_rejects_and_reports_what_it_must_not_apply(
         settled(box, 4)
         before: Census = census(box.config.db_path.parent.parent / "doorward.toml")
         reports = Listener(broker, topics.box("natrona", "kw-front", "rejections"))
-        good = json.loads(json.dumps(_body(5)))
+        revoked = change()["credentials"][0] | {"agency": None, "reason": None}
+        good = json.loads(json.dumps(change(5, issued_at=1.0, credentials=[revoked])))
         wrong_key = seal(new_private_key(), good)
         tampered = seal(district.key, good).replace(b'"revoked"', b'"issued"')
         sealed = seal(district.key, good)
@@ -158,34 +160,6 @@ def test_a_box_rejects_and_reports_what_it_must_not_apply(
         decision = box.swipe(1001)
         assert (decision.kind, decision.reason) == ("denied", "revoked")
         reports.link.stop()
-
-
-def _body(version: int) -> dict[str, Any]:
-    return {
-        "type": "change",
-        "district": "natrona",
-        "version": version,
-        "issued_at": 1.0,
-        "groups": None,
-        "credentials": [
-            {
-                "format": "H10301",
-                "facility": 100,
-                "number": 1001,
-                "serial": "CPD-1",
-                "holder": "Officer Ortiz",
-                "agency": None,
-                "badge": None,
-                "group": "responders",
-                "status": "revoked",
-                "reason": None,
-                "valid_from_us": None,
-                "valid_until_us": None,
-                "pin_hash": None,
-            }
-        ],
-        "lockdown": None,
-    }
 
 
 def test_fleet_serve_as_a_process_collects_and_the_console_shows_it(

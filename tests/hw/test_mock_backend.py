@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from gpiozero import DigitalOutputDevice
+from gpiozero.pins.mock import MockFactory
 
 from appliance.hw import D0, D1, HIGH, LOW, TIMEOUT, Edge, edge_source, pin_factory
 from appliance.hw.mock_backend import LatchingMockPin, MockEdgeSource, make_pin_factory
@@ -206,6 +207,16 @@ def test_registry_builds_the_mock():
 # --- LatchingMockPin --------------------------------------------------------------------------
 
 
+@pytest.fixture
+def factory() -> Iterator[MockFactory]:
+    """The mock back-end's pin factory (latching pins), closed after the test."""
+    made = make_pin_factory()
+    try:
+        yield made
+    finally:
+        made.close()
+
+
 def test_factory_makes_latching_pins():
     factory = pin_factory("mock")
     try:
@@ -214,53 +225,41 @@ def test_factory_makes_latching_pins():
         factory.close()
 
 
-def test_stock_output_with_state_drives_the_stale_latch_first():
-    factory = make_pin_factory()
-    try:
-        pin = factory.pin(17, latch=False)  # latch holds LOW: an active-low relay's ON level
-        pin.drive_high()  # the relay board's pull-up holds the input high
-        pin.clear_states()
-        # gpiozero's stock sequence: function first, then state
-        pin.function = "output"
-        pin.state = True
-        assert [s.state for s in pin.states] == [True, False, True]
-    finally:
-        factory.close()
+def test_stock_output_with_state_drives_the_stale_latch_first(factory):
+    pin = factory.pin(17, latch=False)  # latch holds LOW: an active-low relay's ON level
+    pin.drive_high()  # the relay board's pull-up holds the input high
+    pin.clear_states()
+    # gpiozero's stock sequence: function first, then state
+    pin.function = "output"
+    pin.state = True
+    assert [s.state for s in pin.states] == [True, False, True]
 
 
-def test_latching_pin_output_with_state_never_drives_the_stale_level():
-    factory = make_pin_factory()
-    try:
-        pin = factory.pin(17)
-        assert pin.latch is False
-        pin.drive_high()
-        pin.clear_states()
-        pin.output_with_state(True)
-        assert pin.function == "output" and pin.state is True and pin.latch is True
-        assert [s.state for s in pin.states] == [True]
-        pin.state = False
-        assert pin.latch is False
-        pin.function = "input"
-        pin.latch = True  # an input does not drive its latch
-        assert pin.state is False
-        pin.function = "output"
-        assert pin.state is True
-    finally:
-        factory.close()
+def test_latching_pin_output_with_state_never_drives_the_stale_level(factory):
+    pin = factory.pin(17)
+    assert pin.latch is False
+    pin.drive_high()
+    pin.clear_states()
+    pin.output_with_state(True)
+    assert pin.function == "output" and pin.state is True and pin.latch is True
+    assert [s.state for s in pin.states] == [True]
+    pin.state = False
+    assert pin.latch is False
+    pin.function = "input"
+    pin.latch = True  # an input does not drive its latch
+    assert pin.state is False
+    pin.function = "output"
+    assert pin.state is True
 
 
-def test_output_device_on_a_latching_pin_starts_at_its_level():
-    factory = make_pin_factory()
-    try:
-        pin = factory.pin(22)
-        pin.drive_high()
-        pin.clear_states()
-        relay = DigitalOutputDevice(22, active_high=False, initial_value=False, pin_factory=factory)
-        assert not relay.is_active
-        assert [s.state for s in pin.states] == [True]
-        relay.on()
-        relay.off()
-        pin.assert_states([True, False, True])
-        relay.close()
-    finally:
-        factory.close()
+def test_output_device_on_a_latching_pin_starts_at_its_level(factory):
+    pin = factory.pin(22)
+    pin.drive_high()
+    pin.clear_states()
+    relay = DigitalOutputDevice(22, active_high=False, initial_value=False, pin_factory=factory)
+    assert not relay.is_active
+    assert [s.state for s in pin.states] == [True]
+    relay.on()
+    relay.off()
+    pin.assert_states([True, False, True])
+    relay.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from gpiozero.pins.pigpio import PiGPIOFactory
 
 from appliance.hw import D0, D1, HIGH, LOW, TIMEOUT, Edge, HardwareError, edge_source
 from appliance.hw.pigpio_backend import PigpioEdgeSource, make_edge_source, make_pin_factory
+from appliance.testing.mosquitto import free_port
 from appliance.testing.pigpiod import BR1, NOIB, TICK, WRAP, PigpiodEmulator, card_edges
 
 D0_GPIO, D1_GPIO, RELAY_GPIO = 5, 6, 17
@@ -55,13 +55,6 @@ def expected(bits: str, interval_us: int, pulse_us: int = 50) -> list[tuple[int,
     return [
         (line[g], lvl, t) for g, lvl, t in card_edges(bits, D0_GPIO, D1_GPIO, interval_us, pulse_us)
     ]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @pytest.fixture
@@ -156,7 +149,7 @@ def test_daemon_address_from_the_environment_at_connect_time(
 
 
 def test_unreachable_daemon_fails_fast_and_clearly() -> None:
-    port = closed_port()
+    port = free_port()
     threads = set(threading.enumerate())
     started = time.perf_counter()
     with pytest.raises(HardwareError, match=rf"127\.0\.0\.1:{port}.*sudo systemctl start pigpiod"):
@@ -191,7 +184,7 @@ def test_glitch_filter_is_applied_and_delays_edges(emu: PigpiodEmulator, source:
 
 
 def test_bad_settings_are_refused_before_connecting() -> None:
-    port = closed_port()  # nothing listens: a ValueError proves no connection was tried
+    port = free_port()  # nothing listens: a ValueError proves no connection was tried
     for kwargs, message in [
         ({"glitch_us": 20}, "glitch_us"),
         ({"glitch_us": -1}, "glitch_us"),

@@ -152,26 +152,12 @@ def test_a_local_conflict_keeps_the_plain_message(district: Store) -> None:
 def test_the_fleet_apply_code_may_change_district_rows(district: Store) -> None:
     """The session-level functions take ``as_district=True``: how the fleet agent applies a list."""
     db = district._db  # the fleet's apply module works inside the store package the same way
+    pd1: dict[str, Any] = {"serial": "PD-1", "credential": None, "actor": "fleet"}
     with db.write("applying the district list") as s:
         cards.set_status(
-            s,
-            db.now_us(),
-            serial="PD-1",
-            credential=None,
-            status="revoked",
-            reason="lost at 03:00",
-            actor="fleet",
-            as_district=True,
+            s, db.now_us(), status="revoked", reason="lost at 03:00", as_district=True, **pd1
         )
-        cards.set_pin(
-            s,
-            db.now_us(),
-            serial="PD-1",
-            credential=None,
-            pin="9876",
-            actor="fleet",
-            as_district=True,
-        )
+        cards.set_pin(s, db.now_us(), pin="9876", as_district=True, **pd1)
         holders.update_holder(
             s,
             db.now_us(),

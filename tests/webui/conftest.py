@@ -6,20 +6,25 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from appliance.config import Config, load_config
+from appliance.controller import Controller
 from appliance.controller.control import ControlServer
 from appliance.store import Store
-from appliance.testing.box import write_config
+from appliance.testing.box import EventWaiter, running_box, write_config
 from webui import create_app
 
 PASSWORD = "correct horse battery"
+# A list page's paging and search, as every list page reads them (webui's args helpers).
+BAD_LIST_QUERIES = [("page=0", "Page must be from 1"), ("q=" + "x" * 201, "limit is 200")]
 ROLES = ("admin", "operator", "auditor")
 
 
@@ -112,11 +117,18 @@ def initialised_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def store(config: Config, initialised_db: Path) -> Iterator[Store]:
+@contextmanager
+def copied_store(config: Config, initialised_db: Path, **store_kw: Any) -> Iterator[Store]:
+    """The box's store, a copy of the initialised database (``store_kw`` go to ``Store``)."""
     config.data_dir.mkdir(mode=0o700, exist_ok=True)
     shutil.copyfile(initialised_db, config.db_path)
-    with Store(config.db_path) as s:
+    with Store(config.db_path, **store_kw) as s:
+        yield s
+
+
+@pytest.fixture
+def store(config: Config, initialised_db: Path) -> Iterator[Store]:
+    with copied_store(config, initialised_db) as s:
         yield s
 
 
@@ -177,6 +189,19 @@ class AuthActions:
         return self._client.post("/logout")
 
 
+def signed_in(app: Flask, username: str) -> FlaskClient:
+    """A new client on ``app``, signed in as ``username`` through the form."""
+    client = app.test_client()
+    assert AuthActions(client).login(username).status_code == 302
+    return client
+
+
+def assert_refused(response: TestResponse, needle: str) -> None:
+    """The page refused the input (400) and says ``needle``."""
+    assert response.status_code == 400
+    assert needle in response.get_data(as_text=True)
+
+
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
@@ -204,3 +229,40 @@ def admin(client: FlaskClient, auth: AuthActions) -> FlaskClient:
     """A client signed in as the admin."""
     auth.login("admin")
     return client
+
+
+class RealBox(NamedTuple):
+    """A running controller on the mock door, its audit waiter, the page's store and an admin."""
+
+    controller: Controller
+    events: EventWaiter
+    store: Store
+    client: FlaskClient
+
+
+@contextmanager
+def admin_on_real_box(tmp_path: Path, **box_kw: Any) -> Iterator[RealBox]:
+    """``running_box`` (seeded) with the admin page on its store, an admin signed in."""
+    with running_box(tmp_path, **box_kw) as (controller, events, config):
+        store = Store(config.db_path)
+        try:
+            app = make_app(config, store, StepClock())
+            add_user(app, "admin", "admin", first=True)
+            client = app.test_client()
+            assert AuthActions(client).login().status_code == 302
+            yield RealBox(controller, events, store, client)
+        finally:
+            store.close()
+
+
+def wait_for_view(client: FlaskClient, store: Store) -> dict[str, Any]:
+    """The dashboard's door status once the controller's view has the store's current rev.
+
+    The refresh woke the controller: this asks again, no sleep (the bound is for a wedged one).
+    """
+    rev = store.current_rev()
+    for _ in range(1000):
+        door: dict[str, Any] = client.get("/dashboard/live.json?after=0").get_json()["door"]
+        if door["view_revision"] >= rev:
+            break
+    return door

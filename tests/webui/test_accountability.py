@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from sqlalchemy import event
 from appliance.config import Config, load_config
 from appliance.store import EventRecord, Store, StoreError
 from appliance.testing.box import write_config
-from tests.webui.conftest import AuthActions
+from tests.webui.conftest import assert_refused, copied_store, signed_in
 
 DAY = 86_400.0
 START = datetime(2026, 1, 5, 15, 0, tzinfo=UTC).timestamp()
@@ -48,21 +47,13 @@ def config(tmp_path: Path) -> Config:
 
 @pytest.fixture
 def store(config: Config, initialised_db: Path, wall: Clock) -> Iterator[Store]:
-    config.data_dir.mkdir(mode=0o700, exist_ok=True)
-    shutil.copyfile(initialised_db, config.db_path)
-    with AccStore(config.db_path, clock=wall) as s:
+    with copied_store(config, initialised_db, clock=wall) as s:
         yield s
-
-
-def login(app: Flask, role: str) -> FlaskClient:
-    client = app.test_client()
-    assert AuthActions(client).login(role).status_code == 302
-    return client
 
 
 @pytest.fixture
 def admin(app: Flask) -> FlaskClient:
-    return login(app, "admin")
+    return signed_in(app, "admin")
 
 
 def entry(store: Store, ts: float, holder: str = "Deputy Ruiz", responder: bool = True) -> int:
@@ -166,7 +157,7 @@ def test_bad_review_is_400_and_changes_nothing(
     eid = entry(store, START)
     rev = store.current_rev()
     response = admin.post(f"/accountability/{eid}/review", data=data)
-    assert response.status_code == 400 and needle in response.get_data(as_text=True)
+    assert_refused(response, needle)
     done = api(store).reviews.responder_entry(eid)
     assert done is not None and done.reviewer is None and store.current_rev() == rev
 
@@ -182,7 +173,7 @@ def test_only_responder_entries_can_be_reviewed(admin: FlaskClient, store: Store
 
 def test_auditor_sees_but_cannot_review(app: Flask, store: Store) -> None:
     eid = entry(store, START)
-    auditor = login(app, "auditor")
+    auditor = signed_in(app, "auditor")
     page = auditor.get("/accountability").get_data(as_text=True)
     assert "Deputy Ruiz" in page and "not reviewed" in page
     assert f"/accountability/{eid}/review" not in page
@@ -194,7 +185,7 @@ def test_auditor_sees_but_cannot_review(app: Flask, store: Store) -> None:
 
 def test_operator_gets_403_everywhere(app: Flask, store: Store) -> None:
     eid = entry(store, START)
-    operator = login(app, "operator")
+    operator = signed_in(app, "operator")
     for path in (
         "/accountability",
         f"/accountability/{eid}/review",
@@ -220,8 +211,7 @@ def test_review_state_filter_and_paging(admin: FlaskClient, store: Store) -> Non
     [("state=maybe", "state must be one of"), ("before=x", "must be a whole number")],
 )
 def test_bad_list_input_is_400(admin: FlaskClient, query: str, needle: str) -> None:
-    response = admin.get(f"/accountability?{query}")
-    assert response.status_code == 400 and needle in response.get_data(as_text=True)
+    assert_refused(admin.get(f"/accountability?{query}"), needle)
 
 
 def test_review_text_is_escaped(admin: FlaskClient, store: Store) -> None:
@@ -318,8 +308,7 @@ def test_reports_page_by_id(admin: FlaskClient, store: Store) -> None:
     ],
 )
 def test_bad_report_input_is_400(admin: FlaskClient, query: str, needle: str) -> None:
-    response = admin.get(f"/accountability/reports/not_seen?{query}")
-    assert response.status_code == 400 and needle in response.get_data(as_text=True)
+    assert_refused(admin.get(f"/accountability/reports/not_seen?{query}"), needle)
 
 
 def test_unknown_report_is_404(admin: FlaskClient) -> None:
@@ -327,7 +316,7 @@ def test_unknown_report_is_404(admin: FlaskClient) -> None:
 
 
 def test_auditor_sees_reports(app: Flask, fleet: Store) -> None:
-    auditor = login(app, "auditor")
+    auditor = signed_in(app, "auditor")
     for report in ("never_used", "not_seen", "lost"):
         assert auditor.get(f"/accountability/reports/{report}").status_code == 200
 

@@ -5,9 +5,7 @@ Every events/accountability route by role is in tests/webui/test_access.py.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,14 +20,6 @@ from tests.webui.test_accountability import AccStore, api
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return load_config(write_config(tmp_path)).model_copy(update={"timezone": "America/Denver"})
-
-
-@pytest.fixture
-def store(config: Config, initialised_db: Path) -> Iterator[Store]:
-    config.data_dir.mkdir(mode=0o700, exist_ok=True)
-    shutil.copyfile(initialised_db, config.db_path)
-    with AccStore(config.db_path) as s:
-        yield s
 
 
 # -- migration 0002 ---------------------------------------------------------------------------

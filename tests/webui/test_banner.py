@@ -9,12 +9,17 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from appliance.config import Config
 from appliance.control import SOCKET_NAME
 from appliance.store import Store
-from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
+from tests.webui.conftest import (
+    FakeController,
+    StepClock,
+    add_user,
+    make_app,
+    signed_in,
+)
 from webui.banner import who
 
 PAGES = ("/", "/fobs", "/events", "/settings", "/holders", "/groups", "/fleet")
@@ -22,24 +27,28 @@ LIFT = '<a class="button alert-action" href="/door#lift">Lift lockdown</a>'
 END_HOLD = '<a class="button alert-action" href="/door#hold">End the hold</a>'
 
 
-def signed_in(app: Flask, role: str) -> FlaskClient:
-    client = app.test_client()
-    AuthActions(client).login(role)
-    return client
-
-
 def alerts_of(page: str) -> str:
     """The banner's markup alone."""
     return page.split('<div class="alerts" id="alerts"', 1)[1].split("</div>\n<main>", 1)[0]
+
+
+def banner_for(app: Flask, role: str, path: str) -> str:
+    """The banner on ``path`` as ``role`` sees it, signed in afresh."""
+    return alerts_of(signed_in(app, role).get(path).get_data(as_text=True))
+
+
+def in_mode(store: Store, controller: FakeController, mode: str, reason: str, actor: str) -> None:
+    """The door's mode set in the store by ``actor`` and held by the controller too."""
+    store.door.set_mode(mode, reason=reason, actor=actor)
+    controller.status["mode"] = mode
 
 
 @pytest.mark.parametrize("path", PAGES)
 def test_lockdown_on_every_page_with_who_when_why_and_the_lift_for_an_operator(
     app: Flask, store: Store, controller: FakeController, path: str
 ) -> None:
-    store.door.set_mode("lockdown", reason="police request", actor="web:operator")
-    controller.status["mode"] = "lockdown"
-    banner = alerts_of(signed_in(app, "operator").get(path).get_data(as_text=True))
+    in_mode(store, controller, "lockdown", "police request", "web:operator")
+    banner = banner_for(app, "operator", path)
     assert "LOCKDOWN IN FORCE" in banner and "alert-lockdown" in banner
     assert "Started by operator (admin page) at " in banner and ": police request." in banner
     assert LIFT in banner
@@ -49,9 +58,8 @@ def test_lockdown_on_every_page_with_who_when_why_and_the_lift_for_an_operator(
 def test_an_auditor_sees_the_lockdown_but_not_the_lift(
     app: Flask, store: Store, controller: FakeController, path: str
 ) -> None:
-    store.door.set_mode("lockdown", reason="police request", actor="button")
-    controller.status["mode"] = "lockdown"
-    banner = alerts_of(signed_in(app, "auditor").get(path).get_data(as_text=True))
+    in_mode(store, controller, "lockdown", "police request", "button")
+    banner = banner_for(app, "auditor", path)
     assert "LOCKDOWN IN FORCE" in banner and "the lockdown button at the door" in banner
     assert "Lift lockdown" not in banner and "/door" not in banner
 
@@ -71,10 +79,9 @@ def test_the_users_page_and_the_title_carry_it_too(
 def test_held_unlocked_on_every_page_with_the_action_that_ends_it(
     app: Flask, store: Store, controller: FakeController, path: str
 ) -> None:
-    store.door.set_mode("held_unlocked", reason="open house", actor="fleet:natrona")
-    controller.status["mode"] = "held_unlocked"
+    in_mode(store, controller, "held_unlocked", "open house", "fleet:natrona")
     for role, action in (("admin", True), ("operator", True), ("auditor", False)):
-        banner = alerts_of(signed_in(app, role).get(path).get_data(as_text=True))
+        banner = banner_for(app, role, path)
         assert "DOOR HELD UNLOCKED" in banner and "alert-held" in banner
         assert "the district (natrona)" in banner and "open house" in banner
         assert (END_HOLD in banner) is action, role
@@ -84,7 +91,7 @@ def test_held_unlocked_by_the_schedule_says_so(
     app: Flask, store: Store, controller: FakeController
 ) -> None:
     controller.status["mode"] = "held_unlocked"  # the stored mode stays normal
-    banner = alerts_of(signed_in(app, "operator").get("/fobs").get_data(as_text=True))
+    banner = banner_for(app, "operator", "/fobs")
     assert "DOOR HELD UNLOCKED" in banner and "unlock schedule" in banner
     assert 'href="/door#lockdown"' in banner
 
@@ -96,7 +103,7 @@ def test_alarms_on_every_page(app: Flask, controller: FakeController, path: str)
         degraded=True,
         reader={"frames": 3, "wiring_faults": 2, "last_fault": "D0 stuck low"},
     )
-    banner = alerts_of(signed_in(app, "auditor").get(path).get_data(as_text=True))
+    banner = banner_for(app, "auditor", path)
     for title in ("DOOR FORCED OPEN", "DOOR HELD OPEN", "DATABASE UNREADABLE"):
         assert title in banner, title
     assert "READER WIRING FAULT" in banner and "D0 stuck low" in banner
@@ -116,7 +123,7 @@ def test_a_lockdown_lifted_in_the_store_but_still_held_by_the_controller(
     app: Flask, controller: FakeController
 ) -> None:
     controller.status["mode"] = "lockdown"
-    banner = alerts_of(signed_in(app, "admin").get("/").get_data(as_text=True))
+    banner = banner_for(app, "admin", "/")
     assert "LOCKDOWN IN FORCE" in banner and "still holds the lockdown" in banner
     assert "Lift lockdown" not in banner  # nothing to lift in the store
 
@@ -125,7 +132,7 @@ def test_without_a_controller_the_banner_shows_the_stored_mode_and_says_so(
     app: Flask, store: Store
 ) -> None:
     store.door.set_mode("lockdown", reason="police request", actor="web:admin")
-    banner = alerts_of(signed_in(app, "operator").get("/events").get_data(as_text=True))
+    banner = banner_for(app, "operator", "/events")
     assert "LOCKDOWN IN FORCE" in banner and LIFT in banner
     assert "DOOR CONTROLLER NOT RUNNING" in banner and "doorward run" in banner
 
@@ -200,8 +207,7 @@ def test_the_dashboard_poll_carries_the_banner(
 ) -> None:
     client = signed_in(app, "operator")
     assert client.get("/dashboard/live.json").get_json()["alerts"] == []
-    store.door.set_mode("lockdown", reason="police request", actor="web:operator")
-    controller.status["mode"] = "lockdown"
+    in_mode(store, controller, "lockdown", "police request", "web:operator")
     data = client.get("/dashboard/live.json").get_json()
     assert data["door"]["mode_label"] == "Lockdown"
     [alert] = data["alerts"]

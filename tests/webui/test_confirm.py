@@ -15,8 +15,7 @@ from flask.testing import FlaskClient
 from appliance.config import Config
 from appliance.control import PAGE_APPLY_TIMEOUT, POLL_INTERVAL, Control
 from appliance.store import Store
-from appliance.testing.box import running_box
-from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
+from tests.webui.conftest import AuthActions, FakeController, admin_on_real_box
 from tests.webui.test_fob_edit import form_of
 from webui.state import Applied
 
@@ -153,21 +152,13 @@ def test_confirm_reads_the_stores_rev_after_the_write(
 
 
 def test_a_real_door_confirms_a_revocation(tmp_path: Path) -> None:
-    with running_box(tmp_path) as (_c, _events, config):
-        store = Store(config.db_path)
-        try:
-            app = make_app(config, store, StepClock())
-            add_user(app, "admin", "admin", first=True)
-            client = app.test_client()
-            AuthActions(client).login()
-            url = "/fobs/H10301:100:1001/status"
-            reply = client.post(url, data={"status": "lost", "reason": "left in car"})
-            page = flashed(client, reply.headers["Location"])
-            assert "is now lost: the door refuses it now." in page
-            rev = store.current_rev()
-            assert client.get("/dashboard/live.json").get_json()["door"]["view_revision"] >= rev
-        finally:
-            store.close()
+    with admin_on_real_box(tmp_path) as box:
+        url = "/fobs/H10301:100:1001/status"
+        reply = box.client.post(url, data={"status": "lost", "reason": "left in car"})
+        page = flashed(box.client, reply.headers["Location"])
+        assert "is now lost: the door refuses it now." in page
+        rev = box.store.current_rev()
+        assert box.client.get("/dashboard/live.json").get_json()["door"]["view_revision"] >= rev
 
 
 def test_a_group_save_and_a_csv_import_say_when_the_door_has_not_confirmed(

@@ -8,9 +8,16 @@ from flask.testing import FlaskClient
 
 from appliance.config import Config
 from appliance.store import EventRecord, Store
-from appliance.testing.box import decision, mock, running_box
+from appliance.testing.box import decision, mock
 from appliance.wiegand.formats import encode
-from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
+from tests.webui.conftest import (
+    AuthActions,
+    FakeController,
+    StepClock,
+    add_user,
+    admin_on_real_box,
+    make_app,
+)
 
 
 def add_events(store: Store, n: int, holder: str = "Officer Ortiz") -> None:
@@ -107,23 +114,15 @@ def test_events_read_as_sentences_on_the_page_and_in_the_poll(
 
 
 def test_dashboard_against_a_real_controller(tmp_path: Path) -> None:
-    with running_box(tmp_path) as (c, events, config):
-        store = Store(config.db_path)
-        try:
-            app = make_app(config, store, StepClock())
-            add_user(app, "admin", "admin", first=True)
-            client = app.test_client()
-            AuthActions(client).login()
-            mock(c).play(encode("H10301", 1001, 100), realtime=False)
-            events.wait(decision("granted", "H10301:100:1001"))
-            data = client.get("/dashboard/live.json?after=0").get_json()
-            door = data["door"]
-            assert door["running"] is True and door["mode"] == "normal"
-            assert door["locked"] in (True, False) and "reader" in door
-            page = client.get("/").get_data(as_text=True)
-            assert "Controller running" in page and "Reader health" in page
-        finally:
-            store.close()
+    with admin_on_real_box(tmp_path) as box:
+        mock(box.controller).play(encode("H10301", 1001, 100), realtime=False)
+        box.events.wait(decision("granted", "H10301:100:1001"))
+        data = box.client.get("/dashboard/live.json?after=0").get_json()
+        door = data["door"]
+        assert door["running"] is True and door["mode"] == "normal"
+        assert door["locked"] in (True, False) and "reader" in door
+        page = box.client.get("/").get_data(as_text=True)
+        assert "Controller running" in page and "Reader health" in page
 
 
 READER = {

@@ -8,8 +8,13 @@ import pytest
 from flask.testing import FlaskClient
 
 from appliance.store import Store
-from appliance.testing.box import running_box
-from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
+from tests.webui.conftest import (
+    AuthActions,
+    FakeController,
+    admin_on_real_box,
+    assert_refused,
+    wait_for_view,
+)
 
 
 @pytest.fixture
@@ -75,7 +80,7 @@ def test_a_bad_reason_changes_nothing(
 ) -> None:
     rev = store.current_rev()
     response = operator.post(f"/door/{action}", data={"reason": reason, "confirm": "yes"})
-    assert response.status_code == 400 and needle in response.get_data(as_text=True)
+    assert_refused(response, needle)
     assert store.current_rev() == rev
     assert set(controller.commands()) <= {"status"}  # only read, for the page
 
@@ -115,28 +120,14 @@ def test_unlock_refused_by_the_controller(
 
 
 def test_unlock_and_lockdown_reach_a_real_controller(tmp_path: Path) -> None:
-    with running_box(tmp_path) as (_, events, config):
-        store = Store(config.db_path)
-        try:
-            app = make_app(config, store, StepClock())
-            add_user(app, "admin", "admin", first=True)
-            client = app.test_client()
-            AuthActions(client).login()
-            mark = events.mark()
-            client.post("/door/unlock", data={"reason": "delivery", "confirm": "yes"})
-            rec = events.wait(lambda r: r.kind == "unlock", start=mark)
-            assert rec.actor == "web:admin" and rec.reason == "delivery"
-            client.post("/door/lockdown_on", data={"reason": "police", "confirm": "yes"})
-            assert store.door.mode()[0].value == "lockdown"
-            # The refresh woke the controller; its view catches up without any sleep here.
-            rev = store.current_rev()
-            for _ in range(1000):
-                status = client.get("/dashboard/live.json?after=0").get_json()["door"]
-                if status["view_revision"] >= rev:
-                    break
-            assert status["mode"] == "lockdown"
-        finally:
-            store.close()
+    with admin_on_real_box(tmp_path) as box:
+        mark = box.events.mark()
+        box.client.post("/door/unlock", data={"reason": "delivery", "confirm": "yes"})
+        rec = box.events.wait(lambda r: r.kind == "unlock", start=mark)
+        assert rec.actor == "web:admin" and rec.reason == "delivery"
+        box.client.post("/door/lockdown_on", data={"reason": "police", "confirm": "yes"})
+        assert box.store.door.mode()[0].value == "lockdown"
+        assert wait_for_view(box.client, box.store)["mode"] == "lockdown"
 
 
 def door_buttons(page: str) -> list[str]:

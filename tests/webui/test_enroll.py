@@ -9,9 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from appliance.store import Store
-from appliance.testing.box import decision, mock, running_box
+from appliance.testing.box import decision, mock
 from appliance.wiegand.formats import encode
-from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
+from tests.webui.conftest import AuthActions, FakeController, admin_on_real_box
 
 FROM_DOOR = "/fobs/issue?from=last_unknown"
 
@@ -31,41 +31,33 @@ def value(page: str, name: str) -> str:
 def test_a_card_presented_at_a_real_door_fills_the_form_and_can_be_issued(
     tmp_path: Path,
 ) -> None:
-    with running_box(tmp_path) as (c, events, config):
-        store = Store(config.db_path)
-        try:
-            app = make_app(config, store, StepClock())
-            add_user(app, "admin", "admin", first=True)
-            client = app.test_client()
-            AuthActions(client).login()
-            before = client.get(FROM_DOOR).get_data(as_text=True)
-            assert "No unknown card has been read at the door" in before
-            assert value(before, "number") == ""
-            mock(c).play(encode("H10301", 999, 55), realtime=False)
-            events.wait(decision("denied", "H10301:55:999"))
-            page = client.get(FROM_DOOR).get_data(as_text=True)
-            assert "Filled in from the last unknown card read at the door: H10301:55:999" in page
-            assert value(page, "format") == "H10301"
-            assert value(page, "facility") == "55" and value(page, "number") == "999"
-            assert value(page, "holder") == ""  # the rest is the admin's to fill in
-            issued = client.post(
-                FROM_DOOR,
-                data={
-                    "format": "H10301",
-                    "facility": "55",
-                    "number": "999",
-                    "new_holder": "Deputy Ruiz",
-                    "new_agency": "Natrona County Sheriff",
-                    "group": "responders",
-                },
-            )
-            assert issued.status_code == 302
-            row = store.cards.get(credential=("H10301", 55, 999))
-            assert row is not None and row.holder == "Deputy Ruiz"
-            again = client.get(FROM_DOOR).get_data(as_text=True)
-            assert "already on record for Deputy Ruiz (issued)" in again
-        finally:
-            store.close()
+    with admin_on_real_box(tmp_path) as (c, events, store, client):
+        before = client.get(FROM_DOOR).get_data(as_text=True)
+        assert "No unknown card has been read at the door" in before
+        assert value(before, "number") == ""
+        mock(c).play(encode("H10301", 999, 55), realtime=False)
+        events.wait(decision("denied", "H10301:55:999"))
+        page = client.get(FROM_DOOR).get_data(as_text=True)
+        assert "Filled in from the last unknown card read at the door: H10301:55:999" in page
+        assert value(page, "format") == "H10301"
+        assert value(page, "facility") == "55" and value(page, "number") == "999"
+        assert value(page, "holder") == ""  # the rest is the admin's to fill in
+        issued = client.post(
+            FROM_DOOR,
+            data={
+                "format": "H10301",
+                "facility": "55",
+                "number": "999",
+                "new_holder": "Deputy Ruiz",
+                "new_agency": "Natrona County Sheriff",
+                "group": "responders",
+            },
+        )
+        assert issued.status_code == 302
+        row = store.cards.get(credential=("H10301", 55, 999))
+        assert row is not None and row.holder == "Deputy Ruiz"
+        again = client.get(FROM_DOOR).get_data(as_text=True)
+        assert "already on record for Deputy Ruiz (issued)" in again
 
 
 def test_without_a_controller_the_page_says_so(admin: FlaskClient) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from flask.testing import FlaskClient
 from appliance.config import Config, load_config
 from appliance.store import EventRecord, EventRow, Store
 from appliance.testing.box import write_config
-from tests.webui.conftest import AuthActions
+from tests.webui.conftest import signed_in
 from webui import events
 
 ZONE = "America/Denver"
@@ -26,7 +24,6 @@ LATE_EVENING = datetime(2026, 3, 10, 5, 30, tzinfo=UTC).timestamp()
 
 
 CSV_COLUMNS = {name: i for i, name in enumerate(events.CSV_HEADER)}
-AccStore = Store  # the mixin is part of Store now
 
 
 @pytest.fixture
@@ -35,22 +32,8 @@ def config(tmp_path: Path) -> Config:
 
 
 @pytest.fixture
-def store(config: Config, initialised_db: Path) -> Iterator[Store]:
-    config.data_dir.mkdir(mode=0o700, exist_ok=True)
-    shutil.copyfile(initialised_db, config.db_path)
-    with AccStore(config.db_path) as s:
-        yield s
-
-
-def login(app: Flask, role: str) -> FlaskClient:
-    client = app.test_client()
-    assert AuthActions(client).login(role).status_code == 302
-    return client
-
-
-@pytest.fixture
 def admin(app: Flask) -> FlaskClient:
-    return login(app, "admin")
+    return signed_in(app, "admin")
 
 
 def add(store: Store, *records: EventRecord) -> None:
@@ -240,7 +223,7 @@ def test_export_link_carries_the_filter(admin: FlaskClient, store: Store) -> Non
 
 @pytest.mark.parametrize("role", ["admin", "operator", "auditor"])
 def test_every_role_may_view_and_export(app: Flask, role: str) -> None:
-    client = login(app, role)
+    client = signed_in(app, role)
     assert client.get("/events").status_code == 200
     assert client.get("/events/export.csv").status_code == 200
 

@@ -12,8 +12,15 @@ from flask.testing import FlaskClient
 
 from appliance.config import load_config
 from appliance.store import Store
-from appliance.testing.box import running_box, write_config
-from tests.webui.conftest import AuthActions, StepClock, add_user, make_app
+from appliance.testing.box import write_config
+from tests.webui.conftest import (
+    AuthActions,
+    StepClock,
+    add_user,
+    admin_on_real_box,
+    assert_refused,
+    make_app,
+)
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -21,16 +28,8 @@ SCRIPT = "<script>alert(1)</script>"
 @pytest.fixture
 def box(tmp_path: Path) -> Iterator[tuple[FlaskClient, Store]]:
     """A running controller on the mock door (seeded) and an admin signed in to its page."""
-    with running_box(tmp_path) as (_controller, _events, config):
-        store = Store(config.db_path)
-        try:
-            app = make_app(config, store, StepClock())
-            add_user(app, "admin", "admin", first=True)
-            client = app.test_client()
-            assert AuthActions(client).login().status_code == 302
-            yield client, store
-        finally:
-            store.close()
+    with admin_on_real_box(tmp_path) as real:
+        yield real.client, real.store
 
 
 def result(page: str) -> str:
@@ -88,8 +87,7 @@ def test_bad_cards_are_refused_before_the_door(
     client = app.test_client()
     AuthActions(client).login("operator")
     response = client.post("/reader", data=data)
-    assert response.status_code == 400
-    assert needle in response.get_data(as_text=True)
+    assert_refused(response, needle)
     assert 'id="result"' not in response.get_data(as_text=True)
 
 

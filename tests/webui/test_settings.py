@@ -10,9 +10,9 @@ from flask.testing import FlaskClient
 
 from appliance.config import Config, load_config
 from appliance.store import Store
-from appliance.testing.box import running_box, write_config
+from appliance.testing.box import write_config
 from appliance.wiring import BCM_TO_HEADER
-from tests.webui.conftest import AuthActions, FakeController, StepClock, add_user, make_app
+from tests.webui.conftest import AuthActions, FakeController, admin_on_real_box
 
 INPUTS = """
 [rex]
@@ -171,23 +171,15 @@ def test_the_svg_route_is_well_formed_and_has_the_pins(admin: FlaskClient, confi
 
 
 def test_a_change_on_the_page_reaches_a_running_controller(tmp_path: Path) -> None:
-    with running_box(tmp_path, unlock=0.2) as (c, _, config):
-        store = Store(config.db_path)
-        try:
-            app = make_app(config, store, StepClock())
-            add_user(app, "admin", "admin", first=True)
-            client = app.test_client()
-            AuthActions(client).login()
+    with admin_on_real_box(tmp_path, unlock=0.2) as (c, _, _, client):
+        seen = c.refresher.refreshes
+        reply = client.post("/settings", data={"key": "unlock_seconds", "value": "12.5"})
+        assert reply.status_code == 302
+        # A refresh begun before the write may end first: wait for the one that has it (the
+        # bound is for a wedged controller, not a timing claim; the bench measures that).
+        for _ in range(100):
+            if c.call(lambda: c.door.settings.unlock_seconds) == 12.5:
+                break
+            c.refresher.wait_refresh(seen, timeout=0.2)
             seen = c.refresher.refreshes
-            reply = client.post("/settings", data={"key": "unlock_seconds", "value": "12.5"})
-            assert reply.status_code == 302
-            # A refresh begun before the write may end first: wait for the one that has it (the
-            # bound is for a wedged controller, not a timing claim; the bench measures that).
-            for _ in range(100):
-                if c.call(lambda: c.door.settings.unlock_seconds) == 12.5:
-                    break
-                c.refresher.wait_refresh(seen, timeout=0.2)
-                seen = c.refresher.refreshes
-            assert c.call(lambda: c.door.settings.unlock_seconds) == 12.5
-        finally:
-            store.close()
+        assert c.call(lambda: c.door.settings.unlock_seconds) == 12.5

@@ -25,6 +25,7 @@ from appliance.cli.web import _gunicorn, tls_lines
 from appliance.config import Config, load_config
 from appliance.store import Store
 from appliance.testing.box import write_config
+from appliance.testing.mosquitto import free_port
 from tests.cli.util import doorward_cmd, start_process
 
 
@@ -166,13 +167,6 @@ def test_gunicorn_runs_one_threaded_worker_with_the_certificate(
     assert cfg.certfile == str(files.cert) and cfg.keyfile == str(files.key)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def box(tmp_path: Path) -> tuple[Path, Config]:
     """A box after ``doorward init``, with an admin account so /login shows its form."""
@@ -189,7 +183,7 @@ def box(tmp_path: Path) -> tuple[Path, Config]:
 
 def test_web_tls_serves_https_with_secure_cookies(box: tuple[Path, Config]) -> None:
     toml, config = box
-    port = _free_port()
+    port = free_port()
     # readiness from gunicorn's own log, no polling
     args = ("--config", str(toml), "web", "--tls", "--port", str(port))
     proc, out = start_process(*args, ready="Listening at: https://")
