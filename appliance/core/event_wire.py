@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal, Protocol
 
-from appliance.core.describe import mode_after, sentence
+from appliance.core.describe import EventLike, mode_after, sentence
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_ID = 2**62
@@ -77,29 +77,18 @@ class WireError(ValueError):
         super().__init__(f"{field}: {problem}")
 
 
-class StoredEvent(Protocol):
-    """An event as a store hands it out: the box's ``EventRow`` (its time an aware datetime)."""
+class StoredEvent(EventLike, Protocol):
+    """An event as a store hands it out: the box's ``EventRow`` (its time an aware datetime).
+
+    What a sentence is made of (``EventLike``), with its id, its time and its door.
+    """
 
     @property
     def id(self) -> int: ...
     @property
     def ts(self) -> datetime: ...
     @property
-    def kind(self) -> str: ...
-    @property
-    def reason(self) -> str | None: ...
-    @property
-    def credential(self) -> str | None: ...
-    @property
-    def holder(self) -> str | None: ...
-    @property
-    def serial(self) -> str | None: ...
-    @property
     def door(self) -> str | None: ...
-    @property
-    def actor(self) -> str | None: ...
-    @property
-    def detail(self) -> Mapping[str, Any] | None: ...
 
 
 class DistrictEvent(StoredEvent, Protocol):
