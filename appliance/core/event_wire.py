@@ -22,7 +22,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from appliance.core.describe import EventLike, mode_after, sentence
 
@@ -102,12 +102,16 @@ class DistrictEvent(StoredEvent, Protocol):
     def school(self) -> str | None: ...
 
 
+Time = TypeVar("Time", float, datetime)
+
+
 @dataclass(frozen=True, slots=True)
-class WireEvent:
-    """An event as it travels: checked by ``from_wire``; ``ts`` in Unix seconds."""
+class EventFields(Generic[Time]):
+    """The fields (``WIRE_KEYS``) of every copy of an event; ``ts`` is Unix seconds as it
+    travels (``WireEvent``), an aware datetime in a store (the box's and the district's rows)."""
 
     id: int
-    ts: float
+    ts: Time
     kind: str
     reason: str | None
     credential: str | None
@@ -116,6 +120,11 @@ class WireEvent:
     door: str | None
     actor: str | None
     detail: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class WireEvent(EventFields[float]):
+    """An event as it travels: checked by ``from_wire``; ``ts`` in Unix seconds."""
 
     @property
     def ts_us(self) -> int:

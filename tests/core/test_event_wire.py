@@ -212,7 +212,14 @@ def test_the_view_is_the_box_cli_contract() -> None:
 
 def test_the_district_view_is_the_box_view_with_its_box_in_front() -> None:
     box = row()
-    home = FleetEventRow(99, "kw-front", box.id, "Kelly Walsh", ts=box.ts, **ew.body(box))
+    home = FleetEventRow(
+        id=99,
+        ts=box.ts,
+        **ew.body(box),
+        box_id="kw-front",
+        box_event_id=box.id,
+        school="Kelly Walsh",
+    )
     shown = ew.district_view(home, zone=UTC)
     assert tuple(shown) == ew.DISTRICT_VIEW_KEYS
     box_part = {"box": "kw-front", "box_event_id": 7, "school": "Kelly Walsh"}
