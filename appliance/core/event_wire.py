@@ -22,9 +22,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
-from appliance.core.describe import mode_after, sentence
+from appliance.core.describe import EventLike, mode_after, sentence
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_ID = 2**62
@@ -77,29 +77,18 @@ class WireError(ValueError):
         super().__init__(f"{field}: {problem}")
 
 
-class StoredEvent(Protocol):
-    """An event as a store hands it out: the box's ``EventRow`` (its time an aware datetime)."""
+class StoredEvent(EventLike, Protocol):
+    """An event as a store hands it out: the box's ``EventRow`` (its time an aware datetime).
+
+    What a sentence is made of (``EventLike``), with its id, its time and its door.
+    """
 
     @property
     def id(self) -> int: ...
     @property
     def ts(self) -> datetime: ...
     @property
-    def kind(self) -> str: ...
-    @property
-    def reason(self) -> str | None: ...
-    @property
-    def credential(self) -> str | None: ...
-    @property
-    def holder(self) -> str | None: ...
-    @property
-    def serial(self) -> str | None: ...
-    @property
     def door(self) -> str | None: ...
-    @property
-    def actor(self) -> str | None: ...
-    @property
-    def detail(self) -> Mapping[str, Any] | None: ...
 
 
 class DistrictEvent(StoredEvent, Protocol):
@@ -113,12 +102,16 @@ class DistrictEvent(StoredEvent, Protocol):
     def school(self) -> str | None: ...
 
 
+Time = TypeVar("Time", float, datetime)
+
+
 @dataclass(frozen=True, slots=True)
-class WireEvent:
-    """An event as it travels: checked by ``from_wire``; ``ts`` in Unix seconds."""
+class EventFields(Generic[Time]):
+    """The fields (``WIRE_KEYS``) of every copy of an event; ``ts`` is Unix seconds as it
+    travels (``WireEvent``), an aware datetime in a store (the box's and the district's rows)."""
 
     id: int
-    ts: float
+    ts: Time
     kind: str
     reason: str | None
     credential: str | None
@@ -127,6 +120,11 @@ class WireEvent:
     door: str | None
     actor: str | None
     detail: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class WireEvent(EventFields[float]):
+    """An event as it travels: checked by ``from_wire``; ``ts`` in Unix seconds."""
 
     @property
     def ts_us(self) -> int:

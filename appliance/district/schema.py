@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from appliance.store.schema.box import Base
+from appliance.store.schema.box import Base, EventColumns
 
 
 class FleetBox(Base):
@@ -30,7 +30,7 @@ class FleetBox(Base):
     status: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class FleetEvent(Base):
+class FleetEvent(EventColumns, Base):
     """An event shipped home by a box; stored once per (box, the box's own event id)."""
 
     __tablename__ = "fleet_events"
@@ -38,20 +38,15 @@ class FleetEvent(Base):
         UniqueConstraint("box_id", "box_event_id", name="uq_fleet_events_box_event"),
         {"sqlite_autoincrement": True},
     )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    box_id: Mapped[str] = mapped_column(String(64))
-    box_event_id: Mapped[int] = mapped_column(Integer)
-    school: Mapped[str | None] = mapped_column(String(200), index=True)
-    ts_us: Mapped[int] = mapped_column(Integer, index=True)
-    kind: Mapped[str] = mapped_column(String(32), index=True)
-    reason: Mapped[str | None] = mapped_column(Text)
-    credential: Mapped[str | None] = mapped_column(String(64))
-    holder: Mapped[str | None] = mapped_column(String(200))
-    serial: Mapped[str | None] = mapped_column(String(64), index=True)
-    door: Mapped[str | None] = mapped_column(String(100))
-    actor: Mapped[str | None] = mapped_column(String(100))
-    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    received_at: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=True, sort_order=EventColumns.BEFORE
+    )
+    box_id: Mapped[str] = mapped_column(String(64), sort_order=EventColumns.BEFORE)
+    box_event_id: Mapped[int] = mapped_column(Integer, sort_order=EventColumns.BEFORE)
+    school: Mapped[str | None] = mapped_column(
+        String(200), index=True, sort_order=EventColumns.BEFORE
+    )
+    received_at: Mapped[int] = mapped_column(Integer, sort_order=EventColumns.AFTER)
 
 
 class FleetPublication(Base):

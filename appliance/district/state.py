@@ -65,25 +65,15 @@ class BoxRow:
 
 
 @dataclass(frozen=True, slots=True)
-class FleetEventRow:
+class FleetEventRow(event_wire.EventFields[datetime]):
     """An event shipped home, with the box it came from (``event_wire.DistrictEvent``).
 
     ``id`` is the console's own; ``box_event_id`` is the box's (the wire form's ``id``).
     """
 
-    id: int
     box_id: str
     box_event_id: int
     school: str | None
-    ts: datetime
-    kind: str
-    reason: str | None
-    credential: str | None
-    holder: str | None
-    serial: str | None
-    door: str | None
-    actor: str | None
-    detail: Mapping[str, Any] | None
 
 
 class Staging:

@@ -57,19 +57,9 @@ class EventRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class EventRow:
+class EventRow(event_wire.EventFields[datetime]):
     """A stored event: its id (increasing with insertion), its time as an aware UTC datetime."""
 
-    id: int
-    ts: datetime
-    kind: str
-    reason: str | None
-    credential: str | None
-    holder: str | None
-    serial: str | None
-    door: str | None
-    actor: str | None
-    detail: Mapping[str, Any] | None
     source_key: str | None
 
     def as_wire(self) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
+from enum import StrEnum
+from typing import TypeVar
 
 from appliance.core import schedule as sched
 from appliance.core.model import Mode, Status
@@ -18,6 +20,7 @@ from appliance.wiegand.formats import Credential, WiegandError, credential_from_
 
 MAX_SQLITE_INT = 2**63 - 1
 MAX_DOORS = 1000
+E = TypeVar("E", bound=StrEnum)
 
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -72,26 +75,25 @@ def card(fmt: str, facility: int | None, number: int) -> Credential:
     return cred
 
 
-def status(value: object) -> Status:
-    """A Status, from the enum or its name."""
+def _member(enum: type[E], value: object, what: str) -> E:
+    """The member of ``enum`` named by ``value`` (a member or its value); else a StoreError."""
     try:
         if not isinstance(value, str):
             raise ValueError(value)
-        return Status(value)
+        return enum(value)
     except ValueError:
-        known = ", ".join(s.value for s in Status)
-        raise StoreError(f"unknown status {show(value)}: expected one of {known}") from None
+        known = ", ".join(m.value for m in enum)
+        raise StoreError(f"unknown {what} {show(value)}: expected one of {known}") from None
+
+
+def status(value: object) -> Status:
+    """A Status, from the enum or its name."""
+    return _member(Status, value, "status")
 
 
 def mode(value: object) -> Mode:
     """A stored door Mode, from the enum or its name."""
-    try:
-        if not isinstance(value, str):
-            raise ValueError(value)
-        return Mode(value)
-    except ValueError:
-        known = ", ".join(m.value for m in Mode)
-        raise StoreError(f"unknown door mode {show(value)}: expected one of {known}") from None
+    return _member(Mode, value, "door mode")
 
 
 def source(value: object) -> str:

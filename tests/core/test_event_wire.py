@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from appliance.core import event_wire as ew
 from appliance.core.describe import sentence
 from appliance.core.event_kinds import KINDS
+from appliance.district.state import FleetEventRow
 from appliance.store.rows import EventRow, datetime_to_us
 
 # JSON values as a box's detail holds them: finite numbers, text without lone surrogates.
@@ -210,26 +211,15 @@ def test_the_view_is_the_box_cli_contract() -> None:
 
 
 def test_the_district_view_is_the_box_view_with_its_box_in_front() -> None:
-    from dataclasses import dataclass
-
-    @dataclass(frozen=True)
-    class Home:
-        id: int
-        box_id: str
-        box_event_id: int
-        school: str | None
-        ts: datetime
-        kind: str
-        reason: str | None
-        credential: str | None
-        holder: str | None
-        serial: str | None
-        door: str | None
-        actor: str | None
-        detail: dict[str, Any] | None
-
     box = row()
-    home = Home(99, "kw-front", box.id, "Kelly Walsh", **ew.body(box), ts=box.ts)
+    home = FleetEventRow(
+        id=99,
+        ts=box.ts,
+        **ew.body(box),
+        box_id="kw-front",
+        box_event_id=box.id,
+        school="Kelly Walsh",
+    )
     shown = ew.district_view(home, zone=UTC)
     assert tuple(shown) == ew.DISTRICT_VIEW_KEYS
     box_part = {"box": "kw-front", "box_event_id": 7, "school": "Kelly Walsh"}

@@ -6,7 +6,7 @@ microseconds since the Unix epoch as an INTEGER; the store converts at its edges
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -141,12 +141,15 @@ class DoorSetting(Base):
     value: Mapped[Any] = mapped_column(JSON)
 
 
-class Event(Base):
-    """One audit event; never deleted. ``source_key`` deduplicates replayed journal entries."""
+class EventColumns:
+    """The columns of a stored event: the box's own (``events``) and those shipped home
+    (``fleet_events``) are alike, so an event fits both. A table's own columns take
+    ``sort_order=BEFORE`` or ``AFTER`` to stand before or after these, as the migrations made them.
+    """
 
-    __tablename__ = "events"
-    __table_args__ = ({"sqlite_autoincrement": True},)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    BEFORE: ClassVar[int] = -1
+    AFTER: ClassVar[int] = 1
+
     ts_us: Mapped[int] = mapped_column(Integer, index=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
@@ -156,7 +159,19 @@ class Event(Base):
     door: Mapped[str | None] = mapped_column(String(100))
     actor: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class Event(EventColumns, Base):
+    """One audit event; never deleted. ``source_key`` deduplicates replayed journal entries."""
+
+    __tablename__ = "events"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    id: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=True, sort_order=EventColumns.BEFORE
+    )
+    source_key: Mapped[str | None] = mapped_column(
+        String(200), unique=True, sort_order=EventColumns.AFTER
+    )
 
 
 class AdminUser(Base):

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal_column, select
@@ -20,7 +19,7 @@ from appliance.store.errors import StoreError
 from appliance.store.rows import opt_us_to_datetime, us_to_datetime
 from appliance.store.schema.box import Event
 from appliance.store.schema.reviews import RESPONDER_FLAG, Review
-from appliance.store.tables.events import bump_rev, log_change
+from appliance.store.tables.events import bump_rev, log_change, read_only_detail
 
 MAX_PAGE = 1000
 MAX_DAYS = 3650
@@ -112,7 +111,7 @@ def _entry(e: Event, r: Review | None) -> ResponderEntry:
         serial=e.serial,
         door=e.door,
         reason=e.reason,
-        detail=MappingProxyType(e.detail) if isinstance(e.detail, dict) else None,
+        detail=read_only_detail(e.detail),
         incident=r.incident if r else None,
         note=r.note if r else None,
         reviewer=r.reviewer if r else None,

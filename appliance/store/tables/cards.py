@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -214,6 +214,42 @@ def _holder_of(s: Session, cred: Credential) -> str | None:
     return None if holder is None else holder.name
 
 
+def _editable(
+    s: Session, serial: str | None, credential: CardSelector | None, *, as_district: bool
+) -> Credential:
+    """The credential an edit names; a district credential only ``as_district``."""
+    cred = select_one(s, serial, credential)
+    district.check_credential(cred, _named(cred), as_district=as_district)
+    return cred
+
+
+def _changed(
+    s: Session,
+    now_us: int,
+    cred: Credential,
+    *,
+    actor: str,
+    action: str,
+    detail: Mapping[str, Any],
+    reason: str | None = None,
+) -> int:
+    """After an edit of ``cred``: a new rev, and the change logged with its card; its id."""
+    cred.rev = bump_rev(s)
+    s.flush()
+    log_change(
+        s,
+        now_us,
+        actor=actor,
+        action=action,
+        reason=reason,
+        credential=credential_text(cred.format, cred.facility, cred.number),
+        holder=_holder_of(s, cred),
+        serial=cred.serial,
+        detail=detail,
+    )
+    return cred.id
+
+
 def set_status(
     s: Session,
     now_us: int,
@@ -232,8 +268,7 @@ def set_status(
     who = v.actor(actor)
     new = v.status(status)
     why = v.text(reason, "reason", max_len=REASON_MAX, required=False, multiline=True)
-    cred = select_one(s, serial, credential)
-    district.check_credential(cred, _named(cred), as_district=as_district)
+    cred = _editable(s, serial, credential, as_district=as_district)
     was = cred.status
     cred.status, cred.status_reason = new.value, why
     cred.status_changed_at, cred.status_changed_by = now_us, who
@@ -241,20 +276,15 @@ def set_status(
         cred.returned_at, cred.returned_by = now_us, who
     elif new is Status.ISSUED and was != Status.ISSUED.value:
         cred.issued_at, cred.issued_by = now_us, who
-    cred.rev = bump_rev(s)
-    s.flush()
-    log_change(
+    return _changed(
         s,
         now_us,
+        cred,
         actor=who,
         action="set_status",
         reason=why,
-        credential=credential_text(cred.format, cred.facility, cred.number),
-        holder=_holder_of(s, cred),
-        serial=cred.serial,
         detail={"status": new.value, "was": was},
     )
-    return cred.id
 
 
 def set_pin(
@@ -270,23 +300,11 @@ def set_pin(
     """Set a credential's PIN (4-12 digits, stored hashed), or clear it with None; its id."""
     who = v.actor(actor)
     pin_hash = _pin_hash(pin)
-    cred = select_one(s, serial, credential)
-    district.check_credential(cred, _named(cred), as_district=as_district)
+    cred = _editable(s, serial, credential, as_district=as_district)
     had = cred.pin_hash is not None
     cred.pin_hash = pin_hash
-    cred.rev = bump_rev(s)
-    s.flush()
-    log_change(
-        s,
-        now_us,
-        actor=who,
-        action="set_pin" if pin is not None else "clear_pin",
-        credential=credential_text(cred.format, cred.facility, cred.number),
-        holder=_holder_of(s, cred),
-        serial=cred.serial,
-        detail={"had_pin": had},
-    )
-    return cred.id
+    action = "set_pin" if pin is not None else "clear_pin"
+    return _changed(s, now_us, cred, actor=who, action=action, detail={"had_pin": had})
 
 
 def _bound(value: When | Unset, current: int | None, what: str) -> int | None:
@@ -317,8 +335,7 @@ def update_credential(
     that changes nothing records nothing. Returns the credential's id.
     """
     who = v.actor(actor)
-    cred = select_one(s, serial, credential)
-    district.check_credential(cred, _named(cred), as_district=as_district)
+    cred = _editable(s, serial, credential, as_district=as_district)
     changes: dict[str, Any] = {}
     if holder is not UNSET:
         name = holder_name(holder)
@@ -359,16 +376,4 @@ def update_credential(
         cred.pin_hash = pin_hash
     if not changes:
         return cred.id  # nothing to record: an edit that changes nothing leaves no trace
-    cred.rev = bump_rev(s)
-    s.flush()
-    log_change(
-        s,
-        now_us,
-        actor=who,
-        action="update_credential",
-        credential=credential_text(cred.format, cred.facility, cred.number),
-        holder=_holder_of(s, cred),
-        serial=cred.serial,
-        detail=changes,
-    )
-    return cred.id
+    return _changed(s, now_us, cred, actor=who, action="update_credential", detail=changes)

@@ -17,25 +17,12 @@ from appliance.store.fleet import district
 from appliance.store.rows import credential_text, opt_us_to_datetime
 from appliance.store.schema.box import NO_FACILITY, Credential, Event, Group, Holder
 from appliance.store.tables.csvcell import SafeWriter
-from appliance.store.tables.csvparse import Row, parse, read_text
+from appliance.store.tables.csvparse import CARD_COLUMNS, Row, parse, read_text
 from appliance.store.tables.events import bump_rev, door_name
 from appliance.store.tables.groups import group_ids
 from appliance.store.tables.holders import holder_ids
 
-EXPORT_COLUMNS = (
-    "format",
-    "facility",
-    "number",
-    "holder",
-    "serial",
-    "group",
-    "agency",
-    "status",
-    "status_reason",
-    "valid_from",
-    "valid_until",
-    "issued_at",
-)
+EXPORT_COLUMNS = ("format", "facility", "number", "holder", *CARD_COLUMNS, "issued_at")
 _CHUNK = 500  # well under SQLite's bound-parameter limit
 T = TypeVar("T")
 

@@ -22,8 +22,8 @@ from appliance.wiegand.formats import Credential as Card
 from appliance.wiegand.formats import WiegandError, canonical_format
 
 REQUIRED = ("format", "number", "holder")
-OPTIONAL = (
-    "facility",
+# The optional columns besides ``facility``: the export writes them too, so it reads back in.
+CARD_COLUMNS = (
     "serial",
     "group",
     "agency",
@@ -32,6 +32,7 @@ OPTIONAL = (
     "valid_from",
     "valid_until",
 )
+OPTIONAL = ("facility", *CARD_COLUMNS)
 MAX_ROWS = 1_000_000
 T = TypeVar("T")
 

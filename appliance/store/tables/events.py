@@ -129,7 +129,8 @@ def append_events(s: Session, records: Sequence[EventRecord]) -> int:
     return int(after - before)
 
 
-def _detail(value: Any) -> Mapping[str, Any] | None:
+def read_only_detail(value: Any) -> Mapping[str, Any] | None:
+    """A stored event's detail as a read-only view (None unless it is a dict)."""
     return MappingProxyType(value) if isinstance(value, dict) else None
 
 
@@ -145,7 +146,7 @@ def event_row(e: Event) -> EventRow:
         serial=e.serial,
         door=e.door,
         actor=e.actor,
-        detail=_detail(e.detail),
+        detail=read_only_detail(e.detail),
         source_key=e.source_key,
     )
 

@@ -6,6 +6,7 @@ Hashing and checking passwords is the admin page's job; every change here is in 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -85,6 +86,15 @@ def count_users(s: Session) -> int:
     return int(s.execute(select(func.count(AdminUser.id))).scalar_one())
 
 
+def _changed(
+    s: Session, now_us: int, *, actor: str, action: str, detail: Mapping[str, object]
+) -> None:
+    """After a change to the accounts: written out, a new rev, and the change logged."""
+    s.flush()
+    bump_rev(s)
+    log_change(s, now_us, actor=actor, action=action, detail=detail)
+
+
 def add_user(
     s: Session,
     now_us: int,
@@ -111,9 +121,7 @@ def add_user(
         username=clean, password_hash=hashed, role=chosen, created_at=now_us, disabled=False
     )
     s.add(user)
-    s.flush()
-    bump_rev(s)
-    log_change(
+    _changed(
         s,
         now_us,
         actor=who,
@@ -137,9 +145,7 @@ def set_disabled(s: Session, now_us: int, name: str, disabled: bool, *, actor: s
     user.disabled = flag
     if flag:
         end_sessions(s, user.id)
-    s.flush()
-    bump_rev(s)
-    log_change(
+    _changed(
         s,
         now_us,
         actor=who,
@@ -186,9 +192,7 @@ def set_role(s: Session, now_us: int, name: str, new_role: str, *, actor: str) -
     was = user.role
     user.role = chosen
     ended = end_sessions(s, user.id)
-    s.flush()
-    bump_rev(s)
-    log_change(
+    _changed(
         s,
         now_us,
         actor=who,
@@ -215,9 +219,7 @@ def set_password(
         # A reset is for an account that may be in other hands: its API token goes too.
         user.api_token_hash = None
         detail["api_token_revoked"] = True
-    s.flush()
-    bump_rev(s)
-    log_change(
+    _changed(
         s,
         now_us,
         actor=who,
