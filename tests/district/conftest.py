@@ -9,9 +9,11 @@ import pytest
 
 from appliance.district.register import Register
 from appliance.store import Store
+from tests.fleet.conftest import broker, cli, district
 from tests.store.conftest import StepClock
 
 ACTOR = "district:alice"
+__all__ = ["broker", "cli", "district"]  # the fleet's fixtures: a real mosquitto, a district
 
 
 @pytest.fixture

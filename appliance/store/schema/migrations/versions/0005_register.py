@@ -58,9 +58,7 @@ def upgrade() -> None:
         sa.Column(
             "holder_id", sa.Integer(), sa.ForeignKey("holders.id"), nullable=False, unique=True
         ),
-        sa.Column(
-            "agency_id", sa.Integer(), sa.ForeignKey("district_agencies.id"), nullable=False
-        ),
+        sa.Column("agency_id", sa.Integer(), sa.ForeignKey("district_agencies.id"), nullable=False),
         sa.Column("badge", sa.String(64), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("status_changed_at", sa.Integer(), nullable=False),
@@ -74,9 +72,7 @@ def upgrade() -> None:
     op.create_table(
         "district_custody",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column(
-            "credential_id", sa.Integer(), sa.ForeignKey("credentials.id"), nullable=False
-        ),
+        sa.Column("credential_id", sa.Integer(), sa.ForeignKey("credentials.id"), nullable=False),
         sa.Column("serial", sa.String(64), nullable=False),
         sa.Column("action", sa.String(16), nullable=False),
         sa.Column("custodian_before", sa.Integer(), sa.ForeignKey(officer), nullable=True),
