@@ -12,11 +12,11 @@ from appliance.cli import UsageError
 from appliance.cli.common import (
     BOX_CONFIG,
     actor,
-    bounded_int,
     examples,
     load,
     notify,
     open_store,
+    paging,
     positive_int,
     yield_to_the_door,
 )
@@ -160,8 +160,7 @@ def register(sub: Any, target: type[CardTarget] = BoxTarget) -> None:
     p.add_argument("--status", choices=[s.value for s in Status])
     p.add_argument("--holder", help="only this holder's")
     p.add_argument("--search", help="match serial, holder or number")
-    p.add_argument("--limit", type=bounded_int(1, 10_000), default=100, help="1 to 10000")
-    p.add_argument("--offset", type=positive_int, default=0)
+    paging(p)
     p.set_defaults(handler=cmd_card_list)
     p = cs.add_parser(
         "import",

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Self
 
 from appliance.cli import UsageError, cards
 from appliance.cli.cards import cmd_card_status
-from appliance.cli.common import actor, bounded_int, examples, positive_int
+from appliance.cli.common import actor, bounded_int, examples, paging, positive_int
 from appliance.core import event_wire
 from appliance.core.describe import sentence
 from appliance.core.event_kinds import unknown_kinds
@@ -433,8 +433,7 @@ def _register_commands(fs: Any) -> None:
     q.add_argument("--officer", help="only this officer's")
     q.add_argument("--agency", help="only this agency's")
     q.add_argument("--status", choices=[s.value for s in Status])
-    q.add_argument("--limit", type=bounded_int(1, 10_000), default=100, help="1 to 10000")
-    q.add_argument("--offset", type=positive_int, default=0)
+    paging(q)
     q.add_argument("--json", action="store_true", help="one JSON object per fob")
     q.set_defaults(handler=cmd_fob_list)
     q = fo.add_parser(

@@ -327,26 +327,17 @@ class Register:
         actor: str,
         reason: str | None = None,
         witness: str | None = None,
+        reassign: bool = False,
     ) -> FobRow:
-        """Issue a fob in stock to an active officer of its agency, who types their name."""
+        """Issue a fob in stock (or ``reassign`` an issued one) to an active officer of its
+        agency, who types their name to acknowledge it."""
         return self._hand_over(
-            serial, officer, acknowledgement, actor, reason, witness, reassign=False
+            serial, officer, acknowledgement, actor, reason, witness, reassign=reassign
         )
 
-    def reassign(
-        self,
-        serial: str,
-        officer: str,
-        *,
-        acknowledgement: str,
-        actor: str,
-        reason: str | None = None,
-        witness: str | None = None,
-    ) -> FobRow:
-        """Hand an issued fob to another active officer of its agency, who types their name."""
-        return self._hand_over(
-            serial, officer, acknowledgement, actor, reason, witness, reassign=True
-        )
+    def reassign(self, serial: str, officer: str, **kwargs: Any) -> FobRow:
+        """Hand an issued fob to another active officer of its agency, as ``issue`` does."""
+        return self.issue(serial, officer, reassign=True, **kwargs)
 
     def _hand_over(
         self,

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from appliance.store.schema.box import Base
+from appliance.store.schema.box import Base, _one_of
 
 AGENCY_KINDS = ("police", "sheriff", "fire", "ems", "other")
 OFFICER_STATUSES = ("active", "on_leave", "separated")
@@ -37,10 +37,6 @@ CUSTODY_ACTIONS = (
     "revoked",
     "destroyed",
 )
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class FleetBox(Base):

@@ -21,24 +21,13 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-KINDS = ("police", "sheriff", "fire", "ems", "other")
-STATUSES = ("active", "on_leave", "separated")
+KINDS = "kind IN ('police', 'sheriff', 'fire', 'ems', 'other')"
+STATUSES = "status IN ('active', 'on_leave', 'separated')"
 ACTIONS = (
-    "registered",
-    "issued",
-    "returned",
-    "reassigned",
-    "lost",
-    "stolen",
-    "found",
-    "revoked",
-    "destroyed",
+    "action IN ('registered', 'issued', 'returned', 'reassigned', 'lost', 'stolen', 'found', "
+    "'revoked', 'destroyed')"
 )
 APPEND_ONLY = "the chain of custody is append-only: its rows are never changed or deleted"
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 def upgrade() -> None:
@@ -50,7 +39,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("created_at", sa.Integer(), nullable=False),
         sa.Column("created_by", sa.String(100), nullable=False),
-        sa.CheckConstraint(_one_of("kind", KINDS), name="ck_agencies_kind"),
+        sa.CheckConstraint(KINDS, name="ck_agencies_kind"),
     )
     op.create_table(
         "district_officers",
@@ -65,7 +54,7 @@ def upgrade() -> None:
         sa.Column("status_changed_by", sa.String(100), nullable=False),
         sa.Column("status_reason", sa.Text(), nullable=True),
         sa.UniqueConstraint("agency_id", "badge", name="uq_officers_agency_badge"),
-        sa.CheckConstraint(_one_of("status", STATUSES), name="ck_officers_status"),
+        sa.CheckConstraint(STATUSES, name="ck_officers_status"),
     )
     op.create_index("ix_district_officers_agency_id", "district_officers", ["agency_id"])
     officer = "district_officers.id"
@@ -84,7 +73,7 @@ def upgrade() -> None:
         sa.Column("witness", sa.String(200), nullable=True),
         sa.Column("prev_digest", sa.String(64), nullable=False),
         sa.Column("digest", sa.String(64), nullable=False, unique=True),
-        sa.CheckConstraint(_one_of("action", ACTIONS), name="ck_custody_action"),
+        sa.CheckConstraint(ACTIONS, name="ck_custody_action"),
         sqlite_autoincrement=True,
     )
     op.create_index("ix_district_custody_credential_id", "district_custody", ["credential_id"])
