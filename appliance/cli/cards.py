@@ -298,6 +298,14 @@ def cmd_card_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def rejected(file: str, exc: ImportRejected) -> int:
+    """Say which rows of an import were refused and why; the exit status (2)."""
+    for line, reason in exc.errors:
+        print(f"{file}:{line}: {reason}", file=sys.stderr)
+    print(f"doorward: error: {len(exc.errors)} rejected row(s): nothing imported", file=sys.stderr)
+    return 2
+
+
 def cmd_card_import(args: argparse.Namespace) -> int:
     target = _target(args)
     yield_to_the_door()  # a bulk job: the door comes first
@@ -306,13 +314,7 @@ def cmd_card_import(args: argparse.Namespace) -> int:
             # a Path: the store takes a plain str as the CSV text itself, not as a file name
             count = store.cards.import_csv(Path(args.file), actor=actor())
         except ImportRejected as exc:
-            for line, reason in exc.errors:
-                print(f"{args.file}:{line}: {reason}", file=sys.stderr)
-            print(
-                f"doorward: error: {len(exc.errors)} rejected row(s): nothing imported",
-                file=sys.stderr,
-            )
-            return 2
+            return rejected(args.file, exc)
         rev = store.current_rev()
         code = target.changed(store, rev)
     print(f"imported {count} credential(s) from {args.file}")

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from appliance.cli import UsageError, cards
+from appliance.cli import Handler, UsageError, cards
 from appliance.cli.cards import cmd_card_status
 from appliance.cli.common import actor, bounded_int, examples, paging, positive_int
 from appliance.core import event_wire
@@ -276,65 +276,71 @@ def _when(text: str) -> datetime:
 ON = DistrictTarget.ON
 
 
+def _sub(group: Any, name: str, text: str, handler: Handler, *example: str) -> Any:
+    """A register command: its parser, with its --help examples, running ``handler``."""
+    q = group.add_parser(name, help=text, **examples(*(f"{ON} {e}" for e in example)))
+    q.set_defaults(handler=handler)
+    return q
+
+
+def _json_flag(q: Any, what: str) -> None:
+    q.add_argument("--json", action="store_true", help=f"one JSON object per {what}")
+
+
 def _register_commands(fs: Any) -> None:
     """``agency``, ``officer`` and ``fob``: the register of serialized fobs."""
     p = fs.add_parser("agency", help="the agencies whose officers hold fobs")
     ag = p.add_subparsers(dest="agency_command", metavar="ACTION", required=True)
-    q = ag.add_parser(
-        "add",
-        help="add an agency",
-        **examples(f'{ON} agency add "Casper PD" --kind police'),
-    )
+    q = _sub(ag, "add", "add an agency", cmd_agency_add, 'agency add "Casper PD" --kind police')
     q.add_argument("name", help="the agency's name (unique)")
     q.add_argument("--kind", required=True, choices=AGENCY_KINDS)
-    q.set_defaults(handler=cmd_agency_add)
-    q = ag.add_parser("list", help="list agencies", **examples(f"{ON} agency list --json"))
-    q.add_argument("--json", action="store_true", help="one JSON object per agency")
-    q.set_defaults(handler=cmd_agency_list)
+    _json_flag(_sub(ag, "list", "list agencies", cmd_agency_list, "agency list --json"), "agency")
 
     p = fs.add_parser("officer", help="officers of the agencies: badge, status, their fobs")
     of = p.add_subparsers(dest="officer_command", metavar="ACTION", required=True)
-    q = of.add_parser(
+    q = _sub(
+        of,
         "add",
-        help="add an officer (a holder of the master list)",
-        **examples(
-            f'{ON} officer add "Jane Ortiz" --agency "Casper PD" --badge 4411',
-            f'{ON} officer add "Dan Cole" --agency "Casper PD" --badge 4412',
-        ),
+        "add an officer (a holder of the master list)",
+        cmd_officer_add,
+        'officer add "Jane Ortiz" --agency "Casper PD" --badge 4411',
+        'officer add "Dan Cole" --agency "Casper PD" --badge 4412',
     )
     q.add_argument("name", help="the officer's full name (unique among holders)")
     q.add_argument("--agency", required=True)
     q.add_argument("--badge", required=True, help="badge number (unique within the agency)")
     q.add_argument("--contact", help="phone or e-mail")
-    q.set_defaults(handler=cmd_officer_add)
-    q = of.add_parser(
+    q = _sub(
+        of,
         "list",
-        help="list officers",
-        **examples(f'{ON} officer list --agency "Casper PD" --status active --json'),
+        "list officers",
+        cmd_officer_list,
+        'officer list --agency "Casper PD" --status active --json',
     )
     q.add_argument("--agency", help="only this agency's")
     q.add_argument("--status", choices=OFFICER_STATUSES)
     q.add_argument("--search", help="a part of the name or badge")
-    q.add_argument("--json", action="store_true", help="one JSON object per officer")
-    q.set_defaults(handler=cmd_officer_list)
-    q = of.add_parser(
+    _json_flag(q, "officer")
+    q = _sub(
+        of,
         "set-status",
-        help="mark an officer active or on leave",
-        **examples(f'{ON} officer set-status "Dan Cole" on_leave --reason "training"'),
+        "mark an officer active or on leave",
+        cmd_officer_status,
+        'officer set-status "Dan Cole" on_leave --reason "training"',
     )
     q.add_argument("name")
     q.add_argument("status", choices=[s for s in OFFICER_STATUSES if s != "separated"])
     q.add_argument("--reason", help="why (kept in the audit log)")
-    q.set_defaults(handler=cmd_officer_status)
-    q = of.add_parser(
+    q = _sub(
+        of,
         "separate",
-        help="mark an officer separated: every fob they hold is revoked at every box",
-        **examples(f'{ON} officer separate "Jane Ortiz" --reason "retired" --yes'),
+        "mark an officer separated: every fob they hold is revoked at every box",
+        cmd_officer_separate,
+        'officer separate "Jane Ortiz" --reason "retired" --yes',
     )
     q.add_argument("name")
     q.add_argument("--reason", help="why (kept in every audit log)")
     q.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    q.set_defaults(handler=cmd_officer_separate)
 
     p = fs.add_parser(
         "fob",
@@ -345,13 +351,13 @@ def _register_commands(fs: Any) -> None:
         ),
     )
     fo = p.add_subparsers(dest="fob_command", metavar="ACTION", required=True)
-    q = fo.add_parser(
+    q = _sub(
+        fo,
         "register",
-        help="add a new fob to an agency's property room",
-        **examples(
-            f"{ON} fob register --format H10301 --facility 100 --number 4001\n"
-            '--serial CPD-4001 --agency "Casper PD"'
-        ),
+        "add a new fob to an agency's property room",
+        cmd_fob_register,
+        "fob register --format H10301 --facility 100 --number 4001\n"
+        '--serial CPD-4001 --agency "Casper PD"',
     )
     q.add_argument("--format", required=True, help="H10301, H10306, C1K35S, ... RAW<N>")
     q.add_argument("--facility", type=positive_int)
@@ -360,49 +366,43 @@ def _register_commands(fs: Any) -> None:
     q.add_argument("--agency", required=True)
     q.add_argument("--group", default="responders", help="access group (default: responders)")
     q.add_argument("--reason")
-    q.set_defaults(handler=cmd_fob_register)
-    for name, text, example, officer in (
+    for name, text, example in (
         (
             "issue",
             "issue a fob in stock to an officer, who types their name to acknowledge it",
             '--serial CPD-4001 --officer "Jane Ortiz" --ack "jane ortiz"',
-            True,
         ),
         (
             "reassign",
             "hand an issued fob to another officer, who types their name",
             '--serial CPD-4001 --officer "Dan Cole" --ack "Dan Cole"',
-            True,
         ),
-        ("lost", "report a fob lost: revoked at every box at once", "--serial CPD-4001", False),
+        ("lost", "report a fob lost: revoked at every box at once", "--serial CPD-4001"),
         (
             "found",
             "a lost or stolen fob is back: into the property room",
             '--serial CPD-4001 --witness "Sgt. Bell"',
-            False,
         ),
         (
             "stolen",
             "report a fob stolen: revoked at every box at once",
             '--serial CPD-4001 --reason "taken from a patrol car"',
-            False,
         ),
         (
             "return",
             "an officer hands a fob back to the property room (it stops working)",
             "--serial CPD-4001",
-            False,
         ),
         (
             "destroy",
             "destroy a fob: revoked for good, never issued again",
             '--serial CPD-4001 --reason "cracked case" --witness "Sgt. Bell" --yes',
-            False,
         ),
     ):
-        q = fo.add_parser(name, help=text, **examples(f"{ON} fob {name} {example}"))
+        q = _sub(fo, name, text, cmd_fob_change, f"fob {name} {example}")
+        q.set_defaults(fob_action=name)
         q.add_argument("--serial", required=True)
-        if officer:
+        if name in ("issue", "reassign"):
             q.add_argument("--officer", required=True, help="the officer's name")
             q.add_argument(
                 "--ack",
@@ -415,41 +415,40 @@ def _register_commands(fs: Any) -> None:
             q.add_argument("--witness", help="who saw it")
         if name == "destroy":
             q.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-        q.set_defaults(handler=cmd_fob_change, fob_action=name)
-    q = fo.add_parser(
+    q = _sub(
+        fo,
         "history",
-        help="a fob's chain of custody, and whether it is intact (exit 1 if not)",
-        **examples(f"{ON} fob history --serial CPD-4001"),
+        "a fob's chain of custody, and whether it is intact (exit 1 if not)",
+        cmd_fob_history,
+        "fob history --serial CPD-4001",
     )
     q.add_argument("--serial", required=True)
-    q.add_argument("--json", action="store_true", help="one JSON object per link")
-    q.set_defaults(handler=cmd_fob_history)
-    q = fo.add_parser(
-        "list",
-        help="search the register",
-        **examples(f'{ON} fob list --officer "Jane Ortiz" --json'),
+    _json_flag(q, "link")
+    q = _sub(
+        fo, "list", "search the register", cmd_fob_list, 'fob list --officer "Jane Ortiz" --json'
     )
     q.add_argument("--serial", help="a part of the serial")
     q.add_argument("--officer", help="only this officer's")
     q.add_argument("--agency", help="only this agency's")
     q.add_argument("--status", choices=[s.value for s in Status])
     paging(q)
-    q.add_argument("--json", action="store_true", help="one JSON object per fob")
-    q.set_defaults(handler=cmd_fob_list)
-    q = fo.add_parser(
+    _json_flag(q, "fob")
+    q = _sub(
+        fo,
         "import",
-        help="register every fob of a CSV file: all rows or none",
-        **examples(f"{ON} fob import register.csv"),
+        "register every fob of a CSV file: all rows or none",
+        cmd_fob_import,
+        "fob import register.csv",
     )
     q.add_argument("file", help="CSV with columns format, facility, number, serial, agency, group")
-    q.set_defaults(handler=cmd_fob_import)
-    q = fo.add_parser(
+    q = _sub(
+        fo,
         "export",
-        help="export the register as CSV (importable)",
-        **examples(f"{ON} fob export -o register-export.csv"),
+        "export the register as CSV (importable)",
+        cmd_fob_export,
+        "fob export -o register-export.csv",
     )
     q.add_argument("--output", "-o", help="file to write (default: standard output)")
-    q.set_defaults(handler=cmd_fob_export)
 
 
 def _confirm(question: str) -> bool:
@@ -637,13 +636,7 @@ def cmd_fob_import(args: argparse.Namespace) -> int:
         try:
             count = Register(store).import_csv(Path(args.file), actor=_actor())
         except ImportRejected as exc:
-            for line, reason in exc.errors:
-                print(f"{args.file}:{line}: {reason}", file=sys.stderr)
-            print(
-                f"doorward: error: {len(exc.errors)} rejected row(s): nothing imported",
-                file=sys.stderr,
-            )
-            return 2
+            return cards.rejected(args.file, exc)
         print(f"registered {count} fob(s) from {args.file}")
         return publish(district, store, lambda p: p.stage_changes(_actor()))
 

@@ -425,9 +425,10 @@ class Register:
     def _to_stock(
         self, serial: str, action: str, actor: str, reason: str | None, witness: str | None
     ) -> FobRow:
+        """Into the property room: returned, found (in stock again) or destroyed (for good)."""
         who = v.actor(actor)
         why, seen_by = _reason(reason), _witness(witness)
-        with self._write("returning a fob to the property room") as (s, now):
+        with self._write(f"recording a fob {action}") as (s, now):
             cred = _fob(s, serial)
             current = _custodian(s, cred)
             if action == "returned" and (cred.status not in HOLDING or current is None):
@@ -440,9 +441,8 @@ class Register:
                     f"fob {cred.serial!r} is {_where(s, cred)}: only a lost or stolen fob is found"
                 )
             _to_property_room(s, now, cred, who)
-            c.set_status(
-                s, now, credential=_selector(cred), status=Status.RETURNED, reason=why, actor=who
-            )
+            status = Status.REVOKED if action == "destroyed" else Status.RETURNED
+            c.set_status(s, now, credential=_selector(cred), status=status, reason=why, actor=who)
             before = None if current is None else current.id
             _append(s, now, cred, action, before, None, actor=who, reason=why, witness=seen_by)
             return _fob_row(s, cred)
@@ -472,18 +472,7 @@ class Register:
         self, serial: str, *, actor: str, reason: str | None = None, witness: str | None = None
     ) -> FobRow:
         """Destroy a fob: revoked for good, never issued again."""
-        who = v.actor(actor)
-        why, seen_by = _reason(reason), _witness(witness)
-        with self._write("destroying a fob") as (s, now):
-            cred = _fob(s, serial)
-            current = _custodian(s, cred)
-            _to_property_room(s, now, cred, who)
-            c.set_status(
-                s, now, credential=_selector(cred), status=Status.REVOKED, reason=why, actor=who
-            )
-            before = None if current is None else current.id
-            _append(s, now, cred, "destroyed", before, None, actor=who, reason=why, witness=seen_by)
-            return _fob_row(s, cred)
+        return self._to_stock(serial, "destroyed", actor, reason, witness)
 
     def history(self, serial: str) -> History:
         """A fob's chain of custody, oldest first, each row checked against its digest."""
