@@ -601,7 +601,9 @@ def cmd_fob_history(args: argparse.Namespace) -> int:
         return 0
     print(
         f"doorward: error: fob {history.serial}: the chain of custody is NOT intact "
-        "(its file was edited around the register)",
+        "(its file was edited around the register"
+        + ("" if history.tail_matches else "; its last link is not the fob's custodian now")
+        + ")",
         file=sys.stderr,
     )
     return 1

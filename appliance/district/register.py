@@ -122,10 +122,11 @@ class History:
     serial: str
     credential: str
     rows: tuple[CustodyRow, ...]
+    tail_matches: bool  # the last link's custodian is the fob's holder now (no tail cut off)
 
     @property
     def intact(self) -> bool:
-        return all(r.intact for r in self.rows)
+        return self.tail_matches and all(r.intact for r in self.rows)
 
 
 def digest(fields: Mapping[str, Any], prev: str) -> str:
@@ -503,7 +504,10 @@ class Register:
                     )
                 )
             text = credential_text(cred.format, cred.facility, cred.number)
-            return History(cred.serial or "", text, tuple(rows))
+            held = _custodian(s, cred)
+            last = _last(s, cred)
+            tail = last is not None and last.custodian_after == (None if held is None else held.id)
+            return History(cred.serial or "", text, tuple(rows), tail)
 
     def fobs(
         self,

@@ -327,6 +327,7 @@ def _tamper(path: Path, sql: str) -> None:
         "UPDATE district_custody SET actor = 'mallory' WHERE action = 'issued'",
         "UPDATE district_custody SET at = at + 1 WHERE action = 'registered'",
         "DELETE FROM district_custody WHERE action = 'issued'",
+        "DELETE FROM district_custody WHERE action = 'returned'",  # the tail cut off
     ],
 )
 def test_a_chain_edited_around_the_triggers_is_not_intact(
@@ -338,7 +339,7 @@ def test_a_chain_edited_around_the_triggers_is_not_intact(
     _tamper(store.path, sql)
     history = reg.history("CPD-1")
     assert not history.intact
-    assert not all(r.intact for r in history.rows)
+    assert not all(r.intact for r in history.rows) or not history.tail_matches
 
 
 CSV = (
