@@ -395,13 +395,13 @@ class Register:
                 c.set_status(
                     s, now, credential=_selector(cred), status=Status.ISSUED, reason=why, actor=who
                 )
-            action = "reassigned" if reassign else "issued"
+            link = "reassigned" if reassign else "issued"
             before = None if current is None else current.id
             _append(
                 s,
                 now,
                 cred,
-                action,
+                link,
                 before,
                 to.id,
                 actor=who,
