@@ -36,7 +36,6 @@ from appliance.district.register import Register
 from appliance.district.schema import AGENCY_KINDS, OFFICER_STATUSES
 from appliance.fleet.link import LinkError
 from appliance.store import ImportRejected, Store
-from appliance.wiegand.formats import credential_from_fields
 
 
 def register(sub: Any) -> None:
@@ -528,13 +527,12 @@ def cmd_officer_separate(args: argparse.Namespace) -> int:
 
 
 def cmd_fob_register(args: argparse.Namespace) -> int:
-    cred = credential_from_fields(args.format, args.facility, args.number)
     district = _district(args)
     with district.store() as store:
         row = Register(store).register_fob(
-            cred.format,
-            cred.facility,
-            cred.number,
+            args.format,
+            args.facility,
+            args.number,
             serial=args.serial,
             agency=args.agency,
             group=args.group,
