@@ -12,11 +12,11 @@ from appliance.cli import UsageError
 from appliance.cli.common import (
     BOX_CONFIG,
     actor,
-    bounded_int,
     examples,
     load,
     notify,
     open_store,
+    paging,
     positive_int,
     yield_to_the_door,
 )
@@ -167,8 +167,7 @@ def register(sub: Any, target: type[CardTarget] = BoxTarget) -> None:
     p.add_argument("--status", choices=[s.value for s in Status])
     p.add_argument("--holder", help="only this holder's")
     p.add_argument("--search", help="match serial, holder or number")
-    p.add_argument("--limit", type=bounded_int(1, 10_000), default=100, help="1 to 10000")
-    p.add_argument("--offset", type=positive_int, default=0)
+    paging(p)
     p.set_defaults(handler=cmd_card_list)
     p = cs.add_parser(
         "import",
@@ -300,6 +299,14 @@ def cmd_card_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def rejected(file: str, exc: ImportRejected) -> int:
+    """Say which rows of an import were refused and why; the exit status (2)."""
+    for line, reason in exc.errors:
+        print(f"{file}:{line}: {reason}", file=sys.stderr)
+    print(f"doorward: error: {len(exc.errors)} rejected row(s): nothing imported", file=sys.stderr)
+    return 2
+
+
 def cmd_card_import(args: argparse.Namespace) -> int:
     target = _target(args)
     yield_to_the_door()  # a bulk job: the door comes first
@@ -308,14 +315,9 @@ def cmd_card_import(args: argparse.Namespace) -> int:
             # a Path: the store takes a plain str as the CSV text itself, not as a file name
             count = store.cards.import_csv(Path(args.file), actor=actor())
         except ImportRejected as exc:
-            for line, reason in exc.errors:
-                print(f"{args.file}:{line}: {reason}", file=sys.stderr)
-            print(
-                f"doorward: error: {len(exc.errors)} rejected row(s): nothing imported",
-                file=sys.stderr,
-            )
-            return 2
-        code = target.changed(store, store.current_rev())
+            return rejected(args.file, exc)
+        rev = store.current_rev()
+        code = target.changed(store, rev)
     print(f"imported {count} credential(s) from {args.file}")
     return code
 

@@ -96,6 +96,12 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def paging(p: argparse.ArgumentParser) -> None:
+    """A list command's --limit (1 to 10000, default 100) and --offset."""
+    p.add_argument("--limit", type=bounded_int(1, 10_000), default=100, help="1 to 10000")
+    p.add_argument("--offset", type=positive_int, default=0)
+
+
 BACKGROUND_NICE = 10
 
 

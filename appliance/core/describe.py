@@ -267,6 +267,11 @@ _BY_ACTION: dict[str, Callable[[EventLike, Mapping[str, Any]], str]] = {
     "update_holder": lambda e, d: (
         f"Holder {e.holder} changed by {by(e.actor)}: {_changed_keys(d, ())}"
     ),
+    "add_agency": lambda e, d: f"Agency {d.get('agency')} ({d.get('kind')}) added by {by(e.actor)}",
+    "officer_status": lambda e, d: (
+        f"Officer {e.holder} marked {str(d.get('status')).replace('_', ' ')} by {by(e.actor)}"
+        + (f": {e.reason}" if e.reason else "")
+    ),
     "add_group": lambda e, d: f"Group {d.get('group')} added by {by(e.actor)}",
     "update_group": lambda e, d: (
         f"Group {d.get('group')} changed by {by(e.actor)}: {_changed_keys(d, ('group',))}"

@@ -12,13 +12,14 @@ import json
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from appliance.cli import UsageError, cards
+from appliance.cli import Handler, UsageError, cards
 from appliance.cli.cards import cmd_card_status
-from appliance.cli.common import actor, bounded_int
+from appliance.cli.common import actor, bounded_int, examples, paging, positive_int
 from appliance.core import event_wire
 from appliance.core.describe import sentence
 from appliance.core.event_kinds import unknown_kinds
@@ -31,8 +32,10 @@ from appliance.district.console import (
     init_district,
     open_district,
 )
+from appliance.district.register import Register
+from appliance.district.schema import AGENCY_KINDS, OFFICER_STATUSES
 from appliance.fleet.link import LinkError
-from appliance.store import Store
+from appliance.store import ImportRejected, Store
 
 
 def register(sub: Any) -> None:
@@ -90,6 +93,7 @@ def register(sub: Any) -> None:
     q = fs.add_parser("serve", help="collect status and events; publish changes (until SIGTERM)")
     q.set_defaults(handler=cmd_serve)
     cards.register(fs, DistrictTarget)  # the master list
+    _register_commands(fs)  # the fob register
 
 
 class DistrictTarget:
@@ -264,6 +268,387 @@ def _when(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date/time") from None
     return value if value.tzinfo else value.astimezone().astimezone(UTC)
+
+
+# -- the fob register: agencies, officers, fobs ---------------------------------------------------
+
+ON = DistrictTarget.ON
+
+
+def _sub(group: Any, name: str, text: str, handler: Handler, *example: str) -> Any:
+    """A register command: its parser, with its --help examples, running ``handler``."""
+    q = group.add_parser(name, help=text, **examples(*(f"{ON} {e}" for e in example)))
+    q.set_defaults(handler=handler)
+    return q
+
+
+def _json_flag(q: Any, what: str) -> None:
+    q.add_argument("--json", action="store_true", help=f"one JSON object per {what}")
+
+
+def _register_commands(fs: Any) -> None:
+    """``agency``, ``officer`` and ``fob``: the register of serialized fobs."""
+    p = fs.add_parser("agency", help="the agencies whose officers hold fobs")
+    ag = p.add_subparsers(dest="agency_command", metavar="ACTION", required=True)
+    q = _sub(ag, "add", "add an agency", cmd_agency_add, 'agency add "Casper PD" --kind police')
+    q.add_argument("name", help="the agency's name (unique)")
+    q.add_argument("--kind", required=True, choices=AGENCY_KINDS)
+    _json_flag(_sub(ag, "list", "list agencies", cmd_agency_list, "agency list --json"), "agency")
+
+    p = fs.add_parser("officer", help="officers of the agencies: badge, status, their fobs")
+    of = p.add_subparsers(dest="officer_command", metavar="ACTION", required=True)
+    q = _sub(
+        of,
+        "add",
+        "add an officer (a holder of the master list)",
+        cmd_officer_add,
+        'officer add "Jane Ortiz" --agency "Casper PD" --badge 4411',
+        'officer add "Dan Cole" --agency "Casper PD" --badge 4412',
+    )
+    q.add_argument("name", help="the officer's full name (unique among holders)")
+    q.add_argument("--agency", required=True)
+    q.add_argument("--badge", required=True, help="badge number (unique within the agency)")
+    q.add_argument("--contact", help="phone or e-mail")
+    q = _sub(
+        of,
+        "list",
+        "list officers",
+        cmd_officer_list,
+        'officer list --agency "Casper PD" --status active --json',
+    )
+    q.add_argument("--agency", help="only this agency's")
+    q.add_argument("--status", choices=OFFICER_STATUSES)
+    q.add_argument("--search", help="a part of the name or badge")
+    _json_flag(q, "officer")
+    q = _sub(
+        of,
+        "set-status",
+        "mark an officer active or on leave",
+        cmd_officer_status,
+        'officer set-status "Dan Cole" on_leave --reason "training"',
+    )
+    q.add_argument("name")
+    q.add_argument("status", choices=[s for s in OFFICER_STATUSES if s != "separated"])
+    q.add_argument("--reason", help="why (kept in the audit log)")
+    q = _sub(
+        of,
+        "separate",
+        "mark an officer separated: every fob they hold is revoked at every box",
+        cmd_officer_separate,
+        'officer separate "Jane Ortiz" --reason "retired" --yes',
+    )
+    q.add_argument("name")
+    q.add_argument("--reason", help="why (kept in every audit log)")
+    q.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    p = fs.add_parser(
+        "fob",
+        help="the fob register: serials, custodians, the chain of custody",
+        **examples(
+            f'{ON} fob list --agency "Casper PD" --status issued',
+            note="A fob in stock is in its agency's property room; it opens no door until issued.",
+        ),
+    )
+    fo = p.add_subparsers(dest="fob_command", metavar="ACTION", required=True)
+    q = _sub(
+        fo,
+        "register",
+        "add a new fob to an agency's property room",
+        cmd_fob_register,
+        "fob register --format H10301 --facility 100 --number 4001\n"
+        '--serial CPD-4001 --agency "Casper PD"',
+    )
+    q.add_argument("--format", required=True, help="H10301, H10306, C1K35S, ... RAW<N>")
+    q.add_argument("--facility", type=positive_int)
+    q.add_argument("--number", type=positive_int, required=True)
+    q.add_argument("--serial", required=True, help="the serial printed on the fob (unique)")
+    q.add_argument("--agency", required=True)
+    q.add_argument("--group", default="responders", help="access group (default: responders)")
+    q.add_argument("--reason")
+    for name, text, example in (
+        (
+            "issue",
+            "issue a fob in stock to an officer, who types their name to acknowledge it",
+            '--serial CPD-4001 --officer "Jane Ortiz" --ack "jane ortiz"',
+        ),
+        (
+            "reassign",
+            "hand an issued fob to another officer, who types their name",
+            '--serial CPD-4001 --officer "Dan Cole" --ack "Dan Cole"',
+        ),
+        ("lost", "report a fob lost: revoked at every box at once", "--serial CPD-4001"),
+        (
+            "found",
+            "a lost or stolen fob is back: into the property room",
+            '--serial CPD-4001 --witness "Sgt. Bell"',
+        ),
+        (
+            "stolen",
+            "report a fob stolen: revoked at every box at once",
+            '--serial CPD-4001 --reason "taken from a patrol car"',
+        ),
+        (
+            "return",
+            "an officer hands a fob back to the property room (it stops working)",
+            "--serial CPD-4001",
+        ),
+        (
+            "destroy",
+            "destroy a fob: revoked for good, never issued again",
+            '--serial CPD-4001 --reason "cracked case" --witness "Sgt. Bell" --yes',
+        ),
+    ):
+        q = _sub(fo, name, text, cmd_fob_change, f"fob {name} {example}")
+        q.set_defaults(fob_action=name)
+        q.add_argument("--serial", required=True)
+        if name in ("issue", "reassign"):
+            q.add_argument("--officer", required=True, help="the officer's name")
+            q.add_argument(
+                "--ack",
+                required=True,
+                metavar="NAME",
+                help="the officer's own name, typed by them (case does not matter)",
+            )
+        q.add_argument("--reason", help="why (kept in the chain of custody)")
+        if name not in ("lost", "stolen"):
+            q.add_argument("--witness", help="who saw it")
+        if name == "destroy":
+            q.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    q = _sub(
+        fo,
+        "history",
+        "a fob's chain of custody, and whether it is intact (exit 1 if not)",
+        cmd_fob_history,
+        "fob history --serial CPD-4001",
+    )
+    q.add_argument("--serial", required=True)
+    _json_flag(q, "link")
+    q = _sub(
+        fo, "list", "search the register", cmd_fob_list, 'fob list --officer "Jane Ortiz" --json'
+    )
+    q.add_argument("--serial", help="a part of the serial")
+    q.add_argument("--officer", help="only this officer's")
+    q.add_argument("--agency", help="only this agency's")
+    q.add_argument("--status", choices=[s.value for s in Status])
+    paging(q)
+    _json_flag(q, "fob")
+    q = _sub(
+        fo,
+        "import",
+        "register every fob of a CSV file: all rows or none",
+        cmd_fob_import,
+        "fob import register.csv",
+    )
+    q.add_argument("file", help="CSV with columns format, facility, number, serial, agency, group")
+    q = _sub(
+        fo,
+        "export",
+        "export the register as CSV (importable)",
+        cmd_fob_export,
+        "fob export -o register-export.csv",
+    )
+    q.add_argument("--output", "-o", help="file to write (default: standard output)")
+
+
+def _confirm(question: str) -> bool:
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _json(row: Any) -> str:
+    return json.dumps(
+        {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(row).items()}
+    )
+
+
+def cmd_agency_add(args: argparse.Namespace) -> int:
+    with _district(args).store() as store:
+        row = Register(store).add_agency(args.name, args.kind, actor=_actor())
+    print(f"added agency {row.name} ({row.kind})")
+    return 0
+
+
+def cmd_agency_list(args: argparse.Namespace) -> int:
+    with _district(args).store() as store:
+        rows = Register(store).agencies()
+    for a in rows:
+        print(_json(a) if args.json else f"{a.name:<40} {a.kind:<8} {a.officers} officer(s)")
+    return 0
+
+
+def cmd_officer_add(args: argparse.Namespace) -> int:
+    with _district(args).store() as store:
+        row = Register(store).add_officer(
+            args.name, agency=args.agency, badge=args.badge, contact=args.contact, actor=_actor()
+        )
+    print(f"added officer {row.name}, {row.agency} badge {row.badge}")
+    return 0
+
+
+def cmd_officer_list(args: argparse.Namespace) -> int:
+    with _district(args).store() as store:
+        rows = Register(store).officers(agency=args.agency, status=args.status, search=args.search)
+    if not args.json:
+        print(f"{'OFFICER':<32} {'AGENCY':<28} {'BADGE':<10} {'STATUS':<10} FOBS")
+    for o in rows:
+        print(
+            _json(o)
+            if args.json
+            else f"{o.name:<32} {o.agency[:28]:<28} {o.badge:<10} {o.status:<10} {o.fobs}"
+        )
+    return 0
+
+
+def cmd_officer_status(args: argparse.Namespace) -> int:
+    with _district(args).store() as store:
+        row = Register(store).set_officer_status(
+            args.name, args.status, reason=args.reason, actor=_actor()
+        )
+    print(f"officer {row.name}: {row.status}")
+    return 0
+
+
+def cmd_officer_separate(args: argparse.Namespace) -> int:
+    district = _district(args)
+    with district.store() as store:
+        reg = Register(store)
+        if not args.yes:
+            found = [o for o in reg.officers(search=args.name) if o.name == args.name.strip()]
+            held = f" and revoke their {found[0].fobs} fob(s) at every box" if found else ""
+            if not _confirm(f"separate officer {args.name.strip()}{held}?"):
+                print("not confirmed: nothing changed", file=sys.stderr)
+                return 1
+        count = reg.separate(args.name, reason=args.reason, actor=_actor())
+        print(f"officer {args.name.strip()} separated: {count} fob(s) revoked at every box")
+        return publish(district, store, lambda p: p.stage_changes(_actor()))
+
+
+def cmd_fob_register(args: argparse.Namespace) -> int:
+    district = _district(args)
+    with district.store() as store:
+        row = Register(store).register_fob(
+            args.format,
+            args.facility,
+            args.number,
+            serial=args.serial,
+            agency=args.agency,
+            group=args.group,
+            reason=args.reason,
+            actor=_actor(),
+        )
+        print(f"registered fob {row.serial} ({row.credential}) in {row.agency}'s property room")
+        return publish(district, store, lambda p: p.stage_changes(_actor()))
+
+
+def cmd_fob_change(args: argparse.Namespace) -> int:
+    action: str = args.fob_action
+    district = _district(args)
+    with district.store() as store:
+        reg = Register(store)
+        question = f"destroy fob {args.serial.strip()}? It is never issued again."
+        if action == "destroy" and not args.yes and not _confirm(question):
+            print("not confirmed: nothing changed", file=sys.stderr)
+            return 1
+        kw: dict[str, Any] = {"actor": _actor(), "reason": args.reason}
+        if action not in ("lost", "stolen"):
+            kw["witness"] = args.witness
+        if action in ("issue", "reassign"):
+            kw["acknowledgement"] = args.ack
+            fn = reg.issue if action == "issue" else reg.reassign
+            row = fn(args.serial, args.officer, **kw)
+        else:
+            row = {
+                "lost": reg.lost,
+                "stolen": reg.stolen,
+                "found": reg.found,
+                "return": reg.return_fob,
+                "destroy": reg.destroy,
+            }[action](args.serial, **kw)
+        where = f"held by {row.custodian}" if row.custodian else f"in {row.agency}'s property room"
+        print(f"fob {row.serial}: {'destroyed' if row.destroyed else row.status}, {where}")
+        return publish(district, store, lambda p: p.stage_changes(_actor()))
+
+
+def cmd_fob_history(args: argparse.Namespace) -> int:
+    with _district(args).store() as store:
+        history = Register(store).history(args.serial)
+    for r in history.rows:
+        if args.json:
+            print(_json(r))
+            continue
+        when = r.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        moved = f"{r.before or 'property room'} -> {r.after or 'property room'}"
+        extra = "".join(
+            f"  {label} {value!r}"
+            for label, value in (
+                ("acknowledged", r.acknowledgement),
+                ("reason", r.reason),
+                ("witness", r.witness),
+            )
+            if value
+        )
+        mark = "" if r.intact else "  TAMPERED"
+        print(f"{when}  {r.action:<10} {moved:<40} by {r.actor}{extra}{mark}")
+    if history.intact:
+        print(
+            f"fob {history.serial} ({history.credential}): chain of custody intact", file=sys.stderr
+        )
+        return 0
+    print(
+        f"doorward: error: fob {history.serial}: the chain of custody is NOT intact "
+        "(its file was edited around the register"
+        + ("" if history.tail_matches else "; its last link is not the fob's custodian now")
+        + ")",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def cmd_fob_list(args: argparse.Namespace) -> int:
+    with _district(args).store() as store:
+        rows = Register(store).fobs(
+            serial=args.serial,
+            officer=args.officer,
+            agency=args.agency,
+            status=args.status,
+            limit=args.limit,
+            offset=args.offset,
+        )
+    if not args.json:
+        print(f"{'SERIAL':<14} {'CREDENTIAL':<22} {'STATUS':<10} {'AGENCY':<24} CUSTODIAN")
+    for f in rows:
+        status = "destroyed" if f.destroyed else f.status
+        print(
+            _json(f)
+            if args.json
+            else f"{f.serial:<14} {f.credential:<22} {status:<10} {(f.agency or '-')[:24]:<24} "
+            f"{f.custodian or 'property room'}"
+        )
+    return 0
+
+
+def cmd_fob_import(args: argparse.Namespace) -> int:
+    district = _district(args)
+    with district.store() as store:
+        try:
+            count = Register(store).import_csv(Path(args.file), actor=_actor())
+        except ImportRejected as exc:
+            return cards.rejected(args.file, exc)
+        print(f"registered {count} fob(s) from {args.file}")
+        return publish(district, store, lambda p: p.stage_changes(_actor()))
+
+
+def cmd_fob_export(args: argparse.Namespace) -> int:
+    with _district(args).store() as store:
+        if args.output:
+            with open(args.output, "w", newline="", encoding="utf-8") as out:
+                Register(store).export_csv(out)
+        else:
+            Register(store).export_csv(sys.stdout)
+    return 0
 
 
 __all__ = ["DistrictError", "register"]

@@ -34,8 +34,27 @@ ORDER = [
     "card lost",
     "card return",
     "card revoke",
+    "agency add",
+    "officer add",
+    "fob register",
+    "fob import",
+    "fob issue",
+    "fob reassign",
+    "officer set-status",
+    "fob return",
+    "fob lost",
+    "fob found",
+    "fob stolen",
+    "fob list",
+    "fob history",
+    "fob export",
+    "officer list",
+    "agency list",
+    "officer separate",
+    "fob destroy",
 ]
 FOBS_CSV = "format,facility,number,holder,serial,group\nH10301,12,4000,Ms. Kim Lee,KW-0012,staff\n"
+REGISTER_CSV = "format,facility,number,serial,agency\nH10301,100,4002,CPD-4002,Casper PD\n"
 
 
 def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
@@ -80,6 +99,7 @@ def test_every_help_example_runs_as_written(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "fobs.csv").write_text(FOBS_CSV)
+    (tmp_path / "register.csv").write_text(REGISTER_CSV)
     bench = Bench(tmp_path, seeded=False)
     try:
         district = ["fleet", "--district", str(tmp_path / "district")]

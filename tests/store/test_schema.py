@@ -54,7 +54,7 @@ def test_init_twice_changes_nothing(store: Store, db_path: Path, clock: StepCloc
 def test_init_stamps_head(store: Store, db_path: Path) -> None:
     with sqlite3.connect(db_path) as conn:
         stamped = {r[0] for r in conn.execute("SELECT version_num FROM alembic_version")}
-    assert stamped == head_revisions() == {"0004"}
+    assert stamped == head_revisions() == {"0005"}
 
 
 @pytest.mark.filterwarnings("ignore:.*expression-based index")

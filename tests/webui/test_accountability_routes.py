@@ -58,7 +58,7 @@ def test_doorward_init_upgrades_0001_to_head(tmp_path: Path) -> None:
         assert not before.schema_is_current()
     assert main(["--config", str(config_path), "init"]) == 0
     with sqlite3.connect(cfg.db_path) as raw:
-        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0004",)]
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0005",)]
         names = {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
     assert {"reviews", "ix_events_credential", "ix_events_holder", "ix_events_responder"} <= names
     with AccStore(cfg.db_path) as upgraded:
