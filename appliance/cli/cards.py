@@ -44,6 +44,10 @@ class CardTarget(Protocol):
         """The store the commands read and change."""
         ...
 
+    def actor(self) -> str:
+        """Who makes the change, as the audit log and the published list both name them."""
+        ...
+
     def changed(self, store: Store, rev: int | None) -> int:
         """Make a change just made in ``store`` take effect; return the command's exit status.
 
@@ -67,6 +71,9 @@ class BoxTarget:
 
     def open_store(self) -> Store:
         return open_store(self.config)
+
+    def actor(self) -> str:
+        return actor()
 
     def changed(self, store: Store, rev: int | None) -> int:
         if rev is not None:  # None: a holder's details, nothing the controller decides on
@@ -247,7 +254,7 @@ def cmd_card_add(args: argparse.Namespace) -> int:
             args.holder,
             serial=serial,
             group=args.group,
-            actor=actor(),
+            actor=target.actor(),
             valid_from=args.valid_from,
             valid_until=args.valid_until,
             pin=args.pin,
@@ -273,7 +280,7 @@ def cmd_card_status(args: argparse.Namespace) -> int:
             credential=selector,
             status=args.status,
             reason=args.reason,
-            actor=actor(),
+            actor=target.actor(),
         )
         code = target.changed(store, store.current_rev())
     print(f"{row.credential} ({row.holder or 'no holder'}): {row.status}")
@@ -313,7 +320,7 @@ def cmd_card_import(args: argparse.Namespace) -> int:
     with target.open_store() as store:
         try:
             # a Path: the store takes a plain str as the CSV text itself, not as a file name
-            count = store.cards.import_csv(Path(args.file), actor=actor())
+            count = store.cards.import_csv(Path(args.file), actor=target.actor())
         except ImportRejected as exc:
             return rejected(args.file, exc)
         rev = store.current_rev()
@@ -338,7 +345,11 @@ def cmd_holder_add(args: argparse.Namespace) -> int:
     target = _target(args)
     with target.open_store() as store:
         store.holders.add(
-            args.name, agency=args.agency, badge=args.badge, contact=args.contact, actor=actor()
+            args.name,
+            agency=args.agency,
+            badge=args.badge,
+            contact=args.contact,
+            actor=target.actor(),
         )
         code = target.changed(store, None)
     print(f"added holder {args.name}")
@@ -365,7 +376,7 @@ def cmd_group_add(args: argparse.Namespace) -> int:
             holidays=args.holidays,
             lockdown_immune=args.lockdown_immune,
             pin_required=args.pin_required,
-            actor=actor(),
+            actor=target.actor(),
         )
         code = target.changed(store, store.current_rev())
     print(f"added group {args.name}")

@@ -112,6 +112,9 @@ class DistrictTarget:
     def open_store(self) -> Store:
         return self.district.store()
 
+    def actor(self) -> str:
+        return _actor()
+
     def changed(self, store: Store, rev: int | None) -> int:
         return publish(self.district, store, lambda p: p.stage_changes(_actor()))
 

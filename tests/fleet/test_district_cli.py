@@ -172,6 +172,9 @@ class Recording:
         self.store = Store(self.path)
         return self.store
 
+    def actor(self) -> str:
+        return "district:recorder"
+
     def changed(self, store: Store, rev: int | None) -> int:
         assert store is self.store
         self.calls.append((store.current_rev() == rev, rev))
@@ -201,3 +204,6 @@ def test_commands_hand_their_open_store_and_its_rev_to_the_target(tmp_path: Path
     group, holder, added, lost = (rev for _, rev in Recording.calls)
     assert holder is None and group is not None and added is not None and lost is not None
     assert group < added < lost
+    with Store(Recording.path) as store:  # every change is recorded as the target's actor
+        actors = {e.actor for e in store.events.query(kinds=["admin"], limit=100)}
+    assert actors == {"district:recorder", "doorward init"}  # init: the built-in groups
