@@ -166,7 +166,7 @@ class Register:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._db = store._db
+        self._db = store.db
 
     @contextmanager
     def _write(self, what: str) -> Iterator[tuple[Session, int]]:

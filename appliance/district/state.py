@@ -20,12 +20,12 @@ from appliance.core import event_wire
 from appliance.district.schema import FleetBox, FleetEvent, FleetPublication
 from appliance.store import validate as v
 from appliance.store.errors import StoreError
-from appliance.store.fleet.apply import meta_get, meta_set
 from appliance.store.rows import us_to_datetime
 from appliance.store.schema.box import Credential, Group, Holder
 from appliance.store.store import Store
 from appliance.store.tables import groups as g
 from appliance.store.tables.events import MAX_EVENTS_PER_QUERY, current_rev
+from appliance.store.tables.meta import meta_get, meta_set
 
 VERSION = "fleet.version"
 PUBLISHED_REV = "fleet.published_rev"
@@ -207,7 +207,7 @@ class DistrictStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._db = store._db
+        self._db = store.db
 
     @contextmanager
     def stage(self, what: str) -> Iterator[Staging]:

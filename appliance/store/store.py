@@ -56,6 +56,12 @@ class Store:
         return cls(Path(data_dir) / DB_NAME, **kwargs)
 
     @property
+    def db(self) -> Database:
+        """The connection and its transactions, for code that keeps tables of its own in this
+        file: the fleet agent's apply and the district's tables run their SQL in these."""
+        return self._db
+
+    @property
     def path(self) -> Path:
         """The database file."""
         return self._db.path

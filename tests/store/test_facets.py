@@ -184,6 +184,7 @@ def test_the_store_itself_keeps_only_what_is_about_the_whole_database(store: Sto
         "close",
         "current_rev",
         "data_version",
+        "db",  # the transactions, for the fleet apply's and the district's own tables
         "for_data_dir",
         "init",
         "load_cards",

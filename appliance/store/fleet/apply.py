@@ -22,12 +22,13 @@ from appliance.core.model import Mode, Status
 from appliance.store import validate as v
 from appliance.store.errors import StoreError
 from appliance.store.rows import credential_text
-from appliance.store.schema.box import NO_FACILITY, Credential, Event, Group, Meta
+from appliance.store.schema.box import NO_FACILITY, Credential, Event, Group
 from appliance.store.store import Store
 from appliance.store.tables import groups as g
 from appliance.store.tables.csvio import _insert_many
 from appliance.store.tables.events import bump_rev, door_name, log_change
 from appliance.store.tables.holders import holder_ids
+from appliance.store.tables.meta import meta_get, meta_set
 
 APPLIED_VERSION = "fleet.list_version"
 APPLIED_AT = "fleet.list_applied_at"
@@ -60,21 +61,11 @@ class Applied:
     mode: str | None = None
 
 
-def meta_get(s: Session, key: str) -> str | None:
-    """A meta value, or None."""
-    return s.scalar(select(Meta.value).where(Meta.key == key))
-
-
-def meta_set(s: Session, key: str, value: str) -> None:
-    """Write a meta value (no rev bump: nothing a decision uses)."""
-    s.merge(Meta(key=key, value=value))
-
-
 class FleetApply:
     """The box store as the fleet agent writes it: each method is one transaction."""
 
     def __init__(self, store: Store, *, school: str, actor: str) -> None:
-        self._db = store._db
+        self._db = store.db
         self.school = school.strip().casefold()
         self.actor = v.actor(actor)
 
