@@ -60,6 +60,8 @@ class Controller:
         # The view's revision once the loop thread has applied all of it (the mode and the
         # settings are handed over after the cards): what status reports as view_revision.
         self.applied_rev = 0
+        self._handoffs = 0  # mode and settings hand-overs posted to the loop, not yet run
+        self._handoff_lock = threading.Lock()
         self.clock_synced = True
         self.started_at = time.monotonic()
         self._unlocked_windows = config.door.unlocked_windows
@@ -287,9 +289,22 @@ class Controller:
     def _mode_changed(self, mode: Mode, reason: str | None) -> None:
         self.post(self._apply_mode)
 
-    def _view_applied(self, rev: int) -> None:
-        # posted after the mode and the settings of the same refresh: it runs after them
-        self.post(lambda: setattr(self, "applied_rev", max(rev, self.applied_rev)))
+    def _view_applied(self, rev: int, handed_over: bool) -> None:
+        # Cards and groups are in use once the refresher swaps the view: set the revision at
+        # once. Only a refresh that handed the mode or the settings to the loop (or one while
+        # such a hand-over is still queued) posts it, to run after them. Posting on every
+        # refresh woke the loop in the middle of frames during an import: see issue 16.
+        with self._handoff_lock:
+            if not handed_over and self._handoffs == 0:
+                self.applied_rev = max(rev, self.applied_rev)
+                return
+            self._handoffs += 1
+        self.post(lambda: self._applied(rev))
+
+    def _applied(self, rev: int) -> None:
+        with self._handoff_lock:
+            self._handoffs -= 1
+            self.applied_rev = max(rev, self.applied_rev)
 
     def _settings_changed(self, stored: dict[str, Any]) -> None:
         self.post(lambda: self._apply_settings(stored))

@@ -33,7 +33,7 @@ class ViewRefresher:
         on_mode: Callable[[Mode, str | None], None],
         on_health: Callable[[bool, str | None], None],
         on_settings: Callable[[dict[str, Any]], None] | None = None,
-        on_applied: Callable[[int], None] | None = None,
+        on_applied: Callable[[int, bool], None] | None = None,
         interval: float = 0.1,
     ) -> None:
         self.store = store
@@ -44,7 +44,8 @@ class ViewRefresher:
         self._on_mode = on_mode
         self._on_health = on_health
         self._on_settings = on_settings
-        self._on_applied = on_applied  # after on_mode and on_settings: the view's new revision
+        # After on_mode and on_settings: the view's new revision, and whether either was called.
+        self._on_applied = on_applied
         self.settings: dict[str, Any] = {}
         self._interval = interval
         self._wake = threading.Event()
@@ -108,29 +109,33 @@ class ViewRefresher:
         self.view = View(cards, snap.groups, max(snap.rev, self.view.rev))
         if first:
             gc.freeze()  # millions of long-lived entries: keep them out of every full collection
+        handed_over = False
         if (snap.mode, snap.mode_reason) != (self.mode, self.mode_reason):
             self.mode, self.mode_reason = snap.mode, snap.mode_reason
             self._on_mode(snap.mode, snap.mode_reason)
+            handed_over = True
         if self._on_settings is not None:
-            self._refresh_settings(first)
+            handed_over |= self._refresh_settings(first)
         if self._on_applied is not None:
-            self._on_applied(self.view.rev)
+            self._on_applied(self.view.rev, handed_over)
         with self.refreshed:
             self.refreshes += 1
             self.refreshed.notify_all()
 
-    def _refresh_settings(self, first: bool) -> None:
+    def _refresh_settings(self, first: bool) -> bool:
         # A separate read after the snapshot: it can only be newer, and a setting changed since
         # bumps the rev again, so the next refresh reads it once more.
         try:
             stored = self.store.door.settings()
         except Exception:  # an unreadable settings row keeps the settings the door has
             LOG.exception("door settings could not be read: keeping the ones in use")
-            return
+            return False
         if first or stored != self.settings:
             self.settings = stored
             assert self._on_settings is not None
             self._on_settings(dict(stored))
+            return True
+        return False
 
     def wait_refresh(self, after: int, timeout: float) -> bool:
         """Wait until more than ``after`` refreshes have happened (for tests and tools)."""
